@@ -1,0 +1,125 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace GdTrainer.Autograd;
+
+/// <summary>
+/// Matrix product <c>a @ b</c> for <c>[n, d] @ [d, k] -> [n, k]</c>, <c>[n, d] @ [d] -> [n]</c>,
+/// <c>[d] @ [d, k] -> [k]</c> and <c>[d] @ [d] -> []</c>. A vector on the left is a 1xd row and a
+/// vector on the right a dx1 column, as in NumPy. Backward: <c>da = g @ b^T</c>, <c>db = a^T @ g</c>.
+/// </summary>
+internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    internal override string Name => "MatMul";
+
+    internal static Tensor<T> Forward(Tensor<T> a, Tensor<T> b)
+    {
+        if (a.Rank == 0 || b.Rank == 0)
+        {
+            throw new ArgumentException(
+                $"MatMul needs tensors of rank 1 or 2, but got shapes {Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)}; multiply by a scalar with '*'.");
+        }
+
+        (int n, int d) = (a.Dims.Rows, a.Dims.Columns);
+        (int inner, int k) = b.Rank == 1 ? (b.Length, 1) : (b.Dims.Rows, b.Dims.Columns);
+        if (d != inner)
+        {
+            throw new ArgumentException(
+                $"MatMul: shapes {Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)} do not match: the left has {d} columns but the right has {inner} rows.");
+        }
+
+        var data = new T[n * k];
+        Multiply(a.Data, b.Data, data, n, d, k);
+        int[] shape = (a.Rank, b.Rank) switch
+        {
+            (1, 1) => Shapes.Scalar,
+            (1, _) => [k],
+            (_, 1) => [n],
+            _ => [n, k],
+        };
+        return new Tensor<T>(data, shape, ShouldRecord(a, b) ? new MatMulNode<T>(a, b) : null);
+    }
+
+    internal override void Backward(ReadOnlySpan<T> outputGradient)
+    {
+        Tensor<T> a = FirstInput!;
+        Tensor<T> b = SecondInput!;
+        (int n, int d) = (a.Dims.Rows, a.Dims.Columns);
+        int k = b.Rank == 1 ? 1 : b.Dims.Columns;
+
+        if (a.RequiresGrad)
+        {
+            // da[i, j] = sum_c g[i, c] * b[j, c]
+            ReadOnlySpan<T> bData = SavedSecond.Data;
+            T[] scratch = RentScratch(n * d);
+            Span<T> da = scratch.AsSpan(0, n * d);
+            for (int i = 0; i < n; i++)
+            {
+                Span<T> daRow = da.Slice(i * d, d);
+                if (k == 1)
+                {
+                    TensorPrimitives.Multiply(bData, outputGradient[i], daRow);
+                    continue;
+                }
+
+                ReadOnlySpan<T> gRow = outputGradient.Slice(i * k, k);
+                for (int j = 0; j < d; j++)
+                {
+                    daRow[j] = TensorPrimitives.Dot(gRow, bData.Slice(j * k, k));
+                }
+            }
+
+            Accumulate(a, da, a.Dims);
+            ReturnScratch(scratch);
+        }
+
+        if (b.RequiresGrad)
+        {
+            // db[j, c] = sum_i a[i, j] * g[i, c]
+            ReadOnlySpan<T> aData = SavedFirst.Data;
+            T[] scratch = RentScratch(d * k);
+            Span<T> db = scratch.AsSpan(0, d * k);
+            db.Clear();
+            for (int i = 0; i < n; i++)
+            {
+                ReadOnlySpan<T> aRow = aData.Slice(i * d, d);
+                if (k == 1)
+                {
+                    TensorPrimitives.MultiplyAdd(aRow, outputGradient[i], db, db);
+                    continue;
+                }
+
+                ReadOnlySpan<T> gRow = outputGradient.Slice(i * k, k);
+                for (int j = 0; j < d; j++)
+                {
+                    Span<T> dbRow = db.Slice(j * k, k);
+                    TensorPrimitives.MultiplyAdd(gRow, aRow[j], dbRow, dbRow);
+                }
+            }
+
+            Accumulate(b, db, b.Dims);
+            ReturnScratch(scratch);
+        }
+    }
+
+    /// <summary><c>destination = a @ b</c> for row-major <c>a</c> (n x d) and <c>b</c> (d x k).</summary>
+    private static void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination, int n, int d, int k)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<T> aRow = a.Slice(i * d, d);
+            if (k == 1)
+            {
+                destination[i] = TensorPrimitives.Dot(aRow, b);
+                continue;
+            }
+
+            Span<T> outRow = destination.Slice(i * k, k);
+            for (int j = 0; j < d; j++)
+            {
+                TensorPrimitives.MultiplyAdd(b.Slice(j * k, k), aRow[j], outRow, outRow);
+            }
+        }
+    }
+}

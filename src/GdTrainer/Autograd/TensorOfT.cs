@@ -1,0 +1,277 @@
+using System.Buffers;
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+
+namespace GdTrainer.Autograd;
+
+/// <summary>
+/// A dense, row-major tensor of rank 0, 1 or 2 that records the operations applied to it so that
+/// <see cref="Backward(Tensor{T}, bool)"/> can compute gradients, with PyTorch's semantics:
+/// leaf tensors with <see cref="RequiresGrad"/> receive <see cref="Grad"/>, gradients accumulate until
+/// zeroed, the graph is freed by backward, and in-place changes to saved values are detected.
+/// </summary>
+/// <typeparam name="T">The element type: <see cref="float"/> for training, <see cref="double"/> for gradient checks.</typeparam>
+/// <remarks>
+/// Tensors are not thread-safe; use one graph per thread. Create tensors with the factory methods of
+/// <see cref="Tensor"/>. Memory is managed by the garbage collector: a tensor never shares its memory
+/// with another one unless it was obtained through <see cref="Detach"/>, <see cref="Reshape"/> or
+/// <see cref="Tensor.Wrap{T}(T[], ReadOnlySpan{int})"/>, so nothing the caller holds is ever reused behind its back.
+/// </remarks>
+public sealed partial class Tensor<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly TensorStorage<T> _storage;
+    private readonly int _offset;
+    private readonly int[] _shape;
+    private bool _requiresGrad;
+    private Tensor<T>? _grad;
+
+    internal Tensor(TensorStorage<T> storage, int offset, int[] shape, int length, Node<T>? gradFn = null)
+    {
+        _storage = storage;
+        _offset = offset;
+        _shape = shape;
+        Length = length;
+        Dims = Dims2.Of(shape);
+        GradFn = gradFn;
+        gradFn?.AttachOutput(this);
+    }
+
+    /// <summary>Creates a tensor over a fresh array; used by operations for their outputs.</summary>
+    internal Tensor(T[] data, int[] shape, Node<T>? gradFn = null)
+        : this(new TensorStorage<T>(data), 0, shape, data.Length, gradFn)
+    {
+    }
+
+    /// <summary>The size of each dimension; empty for a scalar.</summary>
+    public ReadOnlySpan<int> Shape => _shape;
+
+    /// <summary>The number of dimensions: 0 (scalar), 1 or 2.</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>The number of elements (1 for a scalar).</summary>
+    public int Length { get; }
+
+    /// <summary>
+    /// The elements in row-major order, readable and writable: the counterpart of PyTorch's
+    /// <c>tensor.data</c>. Writes through this span bypass autograd entirely (no version bump, no
+    /// check), so use the in-place methods such as <see cref="SubtractInPlace"/> to update
+    /// parameters safely.
+    /// </summary>
+    public Span<T> Data => _storage.Data.AsSpan(_offset, Length);
+
+    /// <summary>
+    /// Whether operations on this tensor are recorded so that gradients flow back to it. Settable on
+    /// leaf tensors only (<c>requires_grad_()</c>); a tensor computed from one that requires grad
+    /// requires grad itself. Default: <see langword="false"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Set on a tensor that is not a leaf.</exception>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad || GradFn is not null;
+        set
+        {
+            if (GradFn is not null)
+            {
+                throw new InvalidOperationException(
+                    $"RequiresGrad can only be set on leaf tensors, but {Describe()} was computed by {GradFn.Name}. " +
+                    "Call Detach() to get a leaf that shares its values.");
+            }
+
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>
+    /// True for tensors created by the user (factories, <see cref="Detach"/>) or computed while no
+    /// input required grad; false for results of recorded operations. Only leaves that require grad
+    /// receive <see cref="Grad"/>.
+    /// </summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>
+    /// The accumulated gradient of the last backward passes with respect to this leaf:
+    /// <see langword="null"/> until the first backward reaches it, then summed into by every later
+    /// backward until <see cref="ZeroGrad"/> or setting it to <see langword="null"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Set to a tensor of another shape.</exception>
+    public Tensor<T>? Grad
+    {
+        get => _grad;
+        set
+        {
+            if (value is not null && !value.Shape.SequenceEqual(Shape))
+            {
+                throw new ArgumentException(
+                    $"The gradient assigned to {Describe()} has shape {Shapes.Format(value.Shape)}; it must have the tensor's own shape.",
+                    nameof(value));
+            }
+
+            _grad = value;
+        }
+    }
+
+    /// <summary>The name of the operation that produced this tensor, or null for a leaf (PyTorch's <c>grad_fn</c>).</summary>
+    public string? GradFunctionName => GradFn?.Name;
+
+    internal Node<T>? GradFn { get; }
+
+    internal Dims2 Dims { get; }
+
+    internal int[] ShapeArray => _shape;
+
+    internal int Version => _storage.Version;
+
+    /// <summary>Gets or sets the element at <paramref name="index"/> of a rank-1 tensor (or of the flattened data).</summary>
+    /// <exception cref="IndexOutOfRangeException">The index is outside the tensor.</exception>
+    /// <exception cref="InvalidOperationException">Set on a tensor that requires grad while grad mode is on.</exception>
+    [System.Runtime.CompilerServices.IndexerName("Element")]
+    public T this[int index]
+    {
+        get => Data[index];
+        set
+        {
+            EnsureInPlaceAllowed("Setting an element");
+            Data[index] = value;
+            _storage.BumpVersion();
+        }
+    }
+
+    /// <summary>Gets or sets the element at (<paramref name="row"/>, <paramref name="column"/>) of a rank-2 tensor.</summary>
+    /// <exception cref="InvalidOperationException">The tensor is not of rank 2, or set on a tensor that requires grad while grad mode is on.</exception>
+    [System.Runtime.CompilerServices.IndexerName("Element")]
+    public T this[int row, int column]
+    {
+        get => Data[FlatIndex(row, column)];
+        set
+        {
+            EnsureInPlaceAllowed("Setting an element");
+            Data[FlatIndex(row, column)] = value;
+            _storage.BumpVersion();
+        }
+    }
+
+    /// <summary>The value of a one-element tensor (PyTorch's <c>item()</c>).</summary>
+    /// <exception cref="InvalidOperationException">The tensor has more or fewer than one element.</exception>
+    public T Item()
+    {
+        if (Length != 1)
+        {
+            throw new InvalidOperationException($"Item() needs a tensor with exactly one element, but {Describe()} has {Length}.");
+        }
+
+        return Data[0];
+    }
+
+    /// <summary>A copy of the elements in row-major order.</summary>
+    public T[] ToArray() => Data.ToArray();
+
+    /// <summary>
+    /// A new leaf that shares this tensor's memory (and version counter) but is cut off from the
+    /// graph and never requires grad (PyTorch's <c>detach()</c>).
+    /// </summary>
+    public Tensor<T> Detach() => new(_storage, _offset, _shape, Length);
+
+    /// <summary>Sets every element of <see cref="Grad"/> to zero, keeping its memory for the next backward; does nothing while it is null.</summary>
+    public void ZeroGrad() => _grad?.Data.Clear();
+
+    /// <summary>
+    /// Computes the gradient of this scalar with respect to every leaf that requires grad and adds
+    /// it into their <see cref="Grad"/>. The graph is freed afterwards.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor does not require grad, is not a scalar, or its graph was already freed by a previous backward.</exception>
+    public void Backward() => BackwardEngine<T>.Run(this, null, retainGraph: false);
+
+    /// <summary>
+    /// Computes the vector-Jacobian product of this tensor with <paramref name="gradient"/> (the
+    /// gradient of some scalar with respect to this tensor) and adds it into the leaves'
+    /// <see cref="Grad"/>.
+    /// </summary>
+    /// <param name="gradient">The output gradient, of this tensor's shape; null is allowed for a one-element tensor and means 1.</param>
+    /// <param name="retainGraph">Keep the graph so that a second backward through it is possible. Default: false.</param>
+    /// <exception cref="ArgumentException">The gradient's shape differs from this tensor's.</exception>
+    /// <exception cref="InvalidOperationException">See <see cref="Backward()"/>.</exception>
+    public void Backward(Tensor<T>? gradient, bool retainGraph = false) => BackwardEngine<T>.Run(this, gradient, retainGraph);
+
+    /// <summary>A short description with shape, flags and the first values.</summary>
+    public override string ToString()
+    {
+        var builder = new StringBuilder($"Tensor<{typeof(T).Name}>{Shapes.Format(Shape)}");
+        if (GradFn is not null)
+        {
+            builder.Append(" grad_fn=").Append(GradFn.Name);
+        }
+        else if (_requiresGrad)
+        {
+            builder.Append(" requires_grad");
+        }
+
+        builder.Append(" {");
+        ReadOnlySpan<T> data = Data;
+        int shown = Math.Min(data.Length, 8);
+        for (int i = 0; i < shown; i++)
+        {
+            builder.Append(i == 0 ? " " : ", ").Append(data[i].ToString("G6", CultureInfo.InvariantCulture));
+        }
+
+        return builder.Append(data.Length > shown ? ", ... }" : " }").ToString();
+    }
+
+    /// <summary>How error messages name this tensor: its shape and its role in the graph.</summary>
+    internal string Describe()
+    {
+        string role = GradFn is not null ? $"computed by {GradFn.Name}" : _requiresGrad ? "a leaf that requires grad" : "a leaf";
+        return $"the tensor of shape {Shapes.Format(Shape)} ({role})";
+    }
+
+    /// <summary>
+    /// Where backward adds this tensor's gradient: <see cref="Grad"/> for a leaf (created on first
+    /// use), the producing node's pooled buffer for an intermediate result.
+    /// </summary>
+    internal Span<T> GradientTarget()
+    {
+        if (GradFn is null)
+        {
+            _grad ??= new Tensor<T>(new T[Length], _shape);
+            return _grad.Data;
+        }
+
+        if (GradFn.GradientBuffer is null)
+        {
+            var buffer = ArrayPool<T>.Shared.Rent(Math.Max(Length, 1));
+            buffer.AsSpan(0, Length).Clear();
+            GradFn.GradientBuffer = buffer;
+        }
+
+        return GradFn.GradientBuffer.AsSpan(0, Length);
+    }
+
+    internal void EnsureInPlaceAllowed(string operation)
+    {
+        if (RequiresGrad && Autograd.IsGradEnabled)
+        {
+            string reason = IsLeaf
+                ? "A leaf that requires grad can only be changed in place inside `using (Autograd.NoGrad()) { ... }`, as an optimizer step does."
+                : "It is the result of a recorded operation; changing it in place would break the graph. Compute a new tensor instead, or change it inside Autograd.NoGrad().";
+            throw new InvalidOperationException($"{operation} would change {Describe()} in place while grad mode is on. {reason}");
+        }
+    }
+
+    internal void MarkModified() => _storage.BumpVersion();
+
+    private int FlatIndex(int row, int column)
+    {
+        if (Rank != 2)
+        {
+            throw new InvalidOperationException($"Two indices need a tensor of rank 2, but {Describe()} has rank {Rank}.");
+        }
+
+        if ((uint)row >= (uint)_shape[0] || (uint)column >= (uint)_shape[1])
+        {
+            throw new IndexOutOfRangeException($"Index ({row}, {column}) is outside {Describe()}.");
+        }
+
+        return (row * _shape[1]) + column;
+    }
+}
