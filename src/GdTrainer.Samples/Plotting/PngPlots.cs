@@ -1,0 +1,93 @@
+using ScottPlot;
+
+namespace GdTrainer.Samples.Plotting;
+
+/// <summary>The samples' PNG charts, drawn with ScottPlot and written atomically (never a half-written file).</summary>
+public static class PngPlots
+{
+    /// <summary>Width of every chart, in pixels.</summary>
+    public const int Width = 800;
+
+    /// <summary>Height of every chart, in pixels.</summary>
+    public const int Height = 600;
+
+    /// <summary>Draws the points and the line <c>y = weight * x + bias</c> over their x range and saves it as a PNG.</summary>
+    /// <returns>The full path of the written file.</returns>
+    public static string SaveFittedLine(string path, ReadOnlySpan<float> x, ReadOnlySpan<float> y, float weight, float bias, string title)
+    {
+        var plot = new Plot();
+        double[] xs = ToDoubles(x);
+        var points = plot.Add.ScatterPoints(xs, ToDoubles(y));
+        points.LegendText = "data";
+        points.MarkerSize = 7;
+
+        double left = xs.Length == 0 ? 0 : xs.Min();
+        double right = xs.Length == 0 ? 1 : xs.Max();
+        var line = plot.Add.Line(left, (weight * left) + bias, right, (weight * right) + bias);
+        line.LegendText = $"fit: y = {weight:F3} x + {bias:F3}";
+        line.LineWidth = 2;
+
+        plot.Title(title);
+        plot.XLabel("x");
+        plot.YLabel("y");
+        plot.ShowLegend(Alignment.UpperLeft);
+        return Save(plot, path);
+    }
+
+    /// <summary>Draws a loss curve (one value per step) and saves it as a PNG.</summary>
+    /// <returns>The full path of the written file.</returns>
+    public static string SaveLossCurve(string path, ReadOnlySpan<float> losses, string title, string stepLabel)
+    {
+        var plot = new Plot();
+        double[] steps = new double[losses.Length];
+        for (int i = 0; i < steps.Length; i++)
+        {
+            steps[i] = i + 1;
+        }
+
+        var curve = plot.Add.ScatterLine(steps, ToDoubles(losses));
+        curve.LegendText = "training loss";
+        curve.LineWidth = 2;
+        plot.Title(title);
+        plot.XLabel(stepLabel);
+        plot.YLabel("loss");
+        return Save(plot, path);
+    }
+
+    private static string Save(Plot plot, string path)
+    {
+        string fullPath = Path.GetFullPath(path);
+        string? directory = Path.GetDirectoryName(fullPath);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        string temporary = Path.Combine(directory ?? ".", $".{Path.GetFileNameWithoutExtension(fullPath)}.{Environment.ProcessId}.tmp.png");
+        try
+        {
+            plot.SavePng(temporary, Width, Height);
+            File.Move(temporary, fullPath, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+
+        return fullPath;
+    }
+
+    private static double[] ToDoubles(ReadOnlySpan<float> values)
+    {
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = values[i];
+        }
+
+        return result;
+    }
+}
