@@ -279,6 +279,34 @@ public sealed class AutogradSemanticsTests
     }
 
     [Fact]
+    public void RetainedGraphCanBeBackwardedAgainFromAnotherThread()
+    {
+        // As after an `await` that resumes on another thread: each backward pass runs on a fresh thread.
+        var x = Tensor.From<double>([1.0, -2.0], requiresGrad: true);
+        Tensor<double> loss = (x * x * x).Sum();
+
+        RunOnNewThread(() => loss.Backward(null, retainGraph: true));
+        RunOnNewThread(() => loss.Backward(null, retainGraph: true));
+        AssertClose([6.0, 24.0], x.Grad!.Data, 0);
+
+        loss.Backward();
+        AssertClose([9.0, 36.0], x.Grad.Data, 0);
+    }
+
+    [Fact]
+    public void BackwardInsideNoGradStillComputesGradients()
+    {
+        var x = Tensor.From<double>([1.0, -2.0], requiresGrad: true);
+        Tensor<double> loss = (x * x).Sum();
+        using (Autograd.NoGrad())
+        {
+            loss.Backward();
+        }
+
+        AssertClose([2.0, -4.0], x.Grad!.Data, 0);
+    }
+
+    [Fact]
     public void ModifyingASavedOutputInPlaceMakesBackwardThrowNamingTheOp()
     {
         var x = Tensor.From<double>([0.5, 1.0], requiresGrad: true);

@@ -27,6 +27,10 @@ public sealed class BroadcastingGradTests
         ([N, D], [N, D], [N, D]),
         ([D], [D], [D]),
         ([], [], []),
+        ([N], [N, 1], [N, N]),
+        ([1, 1], [N, D], [N, D]),
+        ([1], [1, D], [1, D]),
+        ([N, 1], [], [N, 1]),
     ];
 
     public static TheoryData<string, int[], int[], int[]> Cases()

@@ -63,6 +63,43 @@ public sealed class GradCheckOpsTests
         AssertGradCheck(t => t[0].Pow(2), x);
     }
 
+    [Fact]
+    public void AbsAndReluHaveGradientZeroAtZero()
+    {
+        var x = Tensor.From<double>([-1.5, 0.0, 2.0], requiresGrad: true);
+        x.Abs().Sum().Backward();
+        AssertClose([-1.0, 0.0, 1.0], x.Grad!.Data, 0);
+
+        x.Grad = null;
+        x.Relu().Sum().Backward();
+        AssertClose([0.0, 0.0, 1.0], x.Grad!.Data, 0);
+    }
+
+    [Fact]
+    public void PowWithExponentZeroHasGradientZeroEverywhere()
+    {
+        // x^0 is 1 for every x (IEEE pow(0, 0) = 1), so its derivative is 0 everywhere, including at 0.
+        var x = Tensor.From<double>([-1.5, 0.0, 2.0], requiresGrad: true);
+        Tensor<double> y = x.Pow(0);
+        AssertClose([1.0, 1.0, 1.0], y.Data, 0);
+
+        y.Sum().Backward();
+
+        AssertClose([0.0, 0.0, 0.0], x.Grad!.Data, 0);
+    }
+
+    [Fact]
+    public void OpsOnWrappedTensorsWithAnOffsetPassGradCheck()
+    {
+        double[] storage = [9, 9, 0.5, -1.0, 1.5, 0.25, -0.75, 2.0, 1.25, -0.5, 0.75, 9];
+        Tensor<double> a = Tensor.Wrap(storage, 2, [2, 3]);
+        Tensor<double> b = Tensor.Wrap(storage, 8, [3]);
+        a.RequiresGrad = true;
+        b.RequiresGrad = true;
+        AssertGradCheck(t => t[0].MatMul(t[0].Transpose()).Sum(1) + (t[0] * t[1]).Mean(0).Sum(), a, b);
+        Assert.Equal([9.0, 9, 0.5, -1.0, 1.5, 0.25, -0.75, 2.0, 1.25, -0.5, 0.75, 9], storage);
+    }
+
     public static TheoryData<string> BinaryOps() => new() { "Add", "Subtract", "Multiply", "Divide" };
 
     [Theory]
