@@ -19,8 +19,9 @@ internal static class BackwardEngine<T>
     [ThreadStatic]
     private static Stack<(Node<T> Node, bool Expanded)>? t_pending;
 
-    [ThreadStatic]
-    private static int t_stamp;
+    // Shared by all threads: a graph retained by a pass on one thread may be walked again on another
+    // (after an await), and a per-thread counter could then repeat the stamp its nodes already carry.
+    private static int s_stamp;
 
     internal static void Run(Tensor<T> root, Tensor<T>? gradient, bool retainGraph)
     {
@@ -101,7 +102,7 @@ internal static class BackwardEngine<T>
     /// <summary>Fills <paramref name="order"/> with the nodes reachable from <paramref name="root"/>, every node after all nodes it feeds.</summary>
     private static void SortTopologically(Node<T> root, List<Node<T>> order)
     {
-        int stamp = ++t_stamp;
+        int stamp = Interlocked.Increment(ref s_stamp);
         Stack<(Node<T> Node, bool Expanded)> pending = t_pending ??= new Stack<(Node<T>, bool)>();
         pending.Clear();
         pending.Push((root, false));

@@ -24,7 +24,8 @@ public struct NoGradScope : IDisposable
             return;
         }
 
-        _disposed = true;
+        // Exit first: if it throws (wrong thread), the scope stays open so that its own thread can still close it.
         Autograd.ExitNoGrad(_threadId);
+        _disposed = true;
     }
 }

@@ -47,7 +47,7 @@ internal sealed class NegateNode<T>(Tensor<T> input) : UnaryNode<T>(input)
     protected override void Derivative(Span<T> destination) => destination.Fill(-T.One);
 }
 
-/// <summary><c>x^p</c> for a constant exponent; derivative <c>p * x^(p-1)</c>.</summary>
+/// <summary><c>x^p</c> for a constant exponent; derivative <c>p * x^(p-1)</c> (0 everywhere for p = 0, as in PyTorch).</summary>
 internal sealed class PowNode<T>(Tensor<T> input, T exponent) : UnaryNode<T>(input)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -71,6 +71,12 @@ internal sealed class PowNode<T>(Tensor<T> input, T exponent) : UnaryNode<T>(inp
     protected override void Derivative(Span<T> destination)
     {
         ReadOnlySpan<T> x = SavedFirst.Data;
+        if (exponent == T.Zero)
+        {
+            destination.Clear(); // x^0 is constant; 0 * x^-1 would give NaN at x = 0.
+            return;
+        }
+
         if (exponent == T.CreateTruncating(2))
         {
             TensorPrimitives.Multiply(x, T.CreateTruncating(2), destination);
