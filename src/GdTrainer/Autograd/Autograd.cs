@@ -24,11 +24,12 @@ public static class Autograd
     /// <returns>A scope that re-enables recording (unless an outer scope is still open) when disposed.</returns>
     public static NoGradScope NoGrad()
     {
+        var scope = new NoGradScope(Environment.CurrentManagedThreadId, t_noGradDepth);
         t_noGradDepth++;
-        return new NoGradScope(Environment.CurrentManagedThreadId);
+        return scope;
     }
 
-    internal static void ExitNoGrad(int threadId)
+    internal static void ExitNoGrad(int threadId, int depthBefore)
     {
         if (threadId != Environment.CurrentManagedThreadId)
         {
@@ -36,11 +37,6 @@ public static class Autograd
                 "A NoGrad scope was disposed on a different thread than the one that opened it; grad mode is thread-local, so open and dispose the scope on the same thread.");
         }
 
-        if (t_noGradDepth == 0)
-        {
-            throw new InvalidOperationException("A NoGrad scope was disposed more than once.");
-        }
-
-        t_noGradDepth--;
+        t_noGradDepth = Math.Min(t_noGradDepth, depthBefore);
     }
 }

@@ -170,6 +170,32 @@ public sealed class AutogradSemanticsTests
     }
 
     [Fact]
+    public void DisposingACopyOfAScopeAfterTheScopeDoesNotCloseAnOuterScope()
+    {
+        using (Autograd.NoGrad())
+        {
+            NoGradScope inner = Autograd.NoGrad();
+            NoGradScope copy = inner;
+            inner.Dispose();
+            copy.Dispose();
+            Assert.False(Autograd.IsGradEnabled);
+        }
+
+        Assert.True(Autograd.IsGradEnabled);
+    }
+
+    [Fact]
+    public void DisposingAnOuterScopeBeforeAnInnerOneReenablesGradForGood()
+    {
+        NoGradScope outer = Autograd.NoGrad();
+        NoGradScope inner = Autograd.NoGrad();
+        outer.Dispose();
+        Assert.True(Autograd.IsGradEnabled);
+        inner.Dispose();
+        Assert.True(Autograd.IsGradEnabled);
+    }
+
+    [Fact]
     public void NoGradOnThisThreadDoesNotAffectAnotherThread()
     {
         var x = Tensor.From<double>([1.0, 2.0], requiresGrad: true);
