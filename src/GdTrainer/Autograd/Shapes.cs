@@ -67,7 +67,8 @@ internal static class Shapes
         }
 
         int rank = Math.Max(left.Length, right.Length);
-        var result = rank == 0 ? Scalar : new int[rank];
+        Span<int> result = stackalloc int[MaxRank];
+        result = result[..rank];
         for (int i = 1; i <= rank; i++)
         {
             int l = i <= left.Length ? left[^i] : 1;
@@ -84,11 +85,16 @@ internal static class Shapes
         }
 
         // Reuse an operand's shape array when the result equals it, so elementwise ops rarely allocate one.
-        if (result.AsSpan().SequenceEqual(left))
+        if (result.SequenceEqual(left))
         {
             return left;
         }
 
-        return result.AsSpan().SequenceEqual(right) ? right : result;
+        if (result.SequenceEqual(right))
+        {
+            return right;
+        }
+
+        return rank == 0 ? Scalar : result.ToArray();
     }
 }

@@ -72,7 +72,7 @@ public static class Tensor
                 $"Shape {Shapes.Format(shape)} ({length} elements) at offset {offset} does not fit in an array of {array.Length}.", nameof(shape));
         }
 
-        return new Tensor<T>(new TensorStorage<T>(array), offset, validated, length);
+        return new Tensor<T>(array, offset, validated, length);
     }
 
     /// <summary>A rank-0 tensor holding <paramref name="value"/>.</summary>

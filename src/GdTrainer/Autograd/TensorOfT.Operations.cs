@@ -126,9 +126,6 @@ public sealed partial class Tensor<T>
         MarkModified();
     }
 
-    /// <summary>A new tensor of the given shape over this tensor's memory, recording <paramref name="node"/>.</summary>
-    internal Tensor<T> CreateView(int[] shape, Node<T>? node) => new(_storage, _offset, shape, Length, node);
-
     private void AddInPlace(Tensor<T> other, T alpha, string operation)
     {
         EnsureInPlaceAllowed(operation);

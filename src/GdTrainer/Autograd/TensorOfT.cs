@@ -21,15 +21,18 @@ namespace GdTrainer.Autograd;
 public sealed partial class Tensor<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly TensorStorage<T> _storage;
+    private readonly T[] _data;
     private readonly int _offset;
+    private SharedVersion? _sharedVersion;
+    private int _ownVersion;
     private readonly int[] _shape;
     private bool _requiresGrad;
     private Tensor<T>? _grad;
 
-    internal Tensor(TensorStorage<T> storage, int offset, int[] shape, int length, Node<T>? gradFn = null)
+    internal Tensor(T[] data, int offset, int[] shape, int length, Node<T>? gradFn = null, SharedVersion? sharedVersion = null)
     {
-        _storage = storage;
+        _data = data;
+        _sharedVersion = sharedVersion;
         _offset = offset;
         _shape = shape;
         Length = length;
@@ -40,7 +43,7 @@ public sealed partial class Tensor<T>
 
     /// <summary>Creates a tensor over a fresh array; used by operations for their outputs.</summary>
     internal Tensor(T[] data, int[] shape, Node<T>? gradFn = null)
-        : this(new TensorStorage<T>(data), 0, shape, data.Length, gradFn)
+        : this(data, 0, shape, data.Length, gradFn)
     {
     }
 
@@ -59,7 +62,7 @@ public sealed partial class Tensor<T>
     /// check), so use the in-place methods such as <see cref="SubtractInPlace"/> to update
     /// parameters safely.
     /// </summary>
-    public Span<T> Data => _storage.Data.AsSpan(_offset, Length);
+    public Span<T> Data => _data.AsSpan(_offset, Length);
 
     /// <summary>
     /// Whether operations on this tensor are recorded so that gradients flow back to it. Settable on
@@ -121,7 +124,7 @@ public sealed partial class Tensor<T>
 
     internal int[] ShapeArray => _shape;
 
-    internal int Version => _storage.Version;
+    internal int Version => _sharedVersion?.Value ?? _ownVersion;
 
     /// <summary>Gets or sets the element at <paramref name="index"/> of a rank-1 tensor (or of the flattened data).</summary>
     /// <exception cref="IndexOutOfRangeException">The index is outside the tensor.</exception>
@@ -134,7 +137,7 @@ public sealed partial class Tensor<T>
         {
             EnsureInPlaceAllowed("Setting an element");
             Data[index] = value;
-            _storage.BumpVersion();
+            MarkModified();
         }
     }
 
@@ -148,7 +151,7 @@ public sealed partial class Tensor<T>
         {
             EnsureInPlaceAllowed("Setting an element");
             Data[FlatIndex(row, column)] = value;
-            _storage.BumpVersion();
+            MarkModified();
         }
     }
 
@@ -171,7 +174,7 @@ public sealed partial class Tensor<T>
     /// A new leaf that shares this tensor's memory (and version counter) but is cut off from the
     /// graph and never requires grad (PyTorch's <c>detach()</c>).
     /// </summary>
-    public Tensor<T> Detach() => new(_storage, _offset, _shape, Length);
+    public Tensor<T> Detach() => CreateView(_shape, node: null);
 
     /// <summary>Sets every element of <see cref="Grad"/> to zero, keeping its memory for the next backward; does nothing while it is null.</summary>
     public void ZeroGrad() => _grad?.Data.Clear();
@@ -258,7 +261,24 @@ public sealed partial class Tensor<T>
         }
     }
 
-    internal void MarkModified() => _storage.BumpVersion();
+    internal void MarkModified()
+    {
+        if (_sharedVersion is null)
+        {
+            _ownVersion++;
+        }
+        else
+        {
+            _sharedVersion.Value++;
+        }
+    }
+
+    /// <summary>A new tensor of the given shape over this tensor's memory and version counter, recording <paramref name="node"/>.</summary>
+    internal Tensor<T> CreateView(int[] shape, Node<T>? node)
+    {
+        _sharedVersion ??= new SharedVersion(_ownVersion);
+        return new Tensor<T>(_data, _offset, shape, Length, node, _sharedVersion);
+    }
 
     private int FlatIndex(int row, int column)
     {

@@ -29,7 +29,7 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
                 $"MatMul: shapes {Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)} do not match: the left has {d} columns but the right has {inner} rows.");
         }
 
-        var data = new T[n * k];
+        var data = GC.AllocateUninitializedArray<T>(n * k);
         Multiply(a.Data, b.Data, data, n, d, k);
         int[] shape = (a.Rank, b.Rank) switch
         {
@@ -116,6 +116,7 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
             }
 
             Span<T> outRow = destination.Slice(i * k, k);
+            outRow.Clear(); // The destination is not zeroed when allocated.
             for (int j = 0; j < d; j++)
             {
                 TensorPrimitives.MultiplyAdd(b.Slice(j * k, k), aRow[j], outRow, outRow);
