@@ -1,4 +1,5 @@
 using GdTrainer.Samples.Cli;
+using GdTrainer.Samples.Persistence;
 using GdTrainer.Samples.Seed;
 
 namespace GdTrainer.Samples;
@@ -14,6 +15,10 @@ internal static class Program
             {
                 case SeedCommand.Name:
                     return SeedCommand.Run(options, Console.Out);
+                case SaveLoadCommand.Name:
+                    return SaveLoadCommand.Run(options, Console.Out);
+                case PredictCommand.Name:
+                    return PredictCommand.Run(options, Console.Out);
                 case "help" or "--help" or "-h":
                     PrintUsage(Console.Out);
                     return 0;
@@ -29,11 +34,19 @@ internal static class Program
             PrintUsage(Console.Error);
             return 2;
         }
+        catch (Exception error) when (error is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            // Bad files and bad data: the message says which and why; no stack trace for a user error.
+            Console.Error.WriteLine($"error: {error.Message}");
+            return 1;
+        }
     }
 
     private static void PrintUsage(TextWriter writer)
     {
         writer.WriteLine("usage: dotnet run --project src/GdTrainer.Samples -- <command> [options]");
         writer.WriteLine("  " + SeedCommand.Usage + "   (default)");
+        writer.WriteLine("  " + SaveLoadCommand.Usage);
+        writer.WriteLine("  " + PredictCommand.Usage);
     }
 }

@@ -1,0 +1,51 @@
+namespace GdTrainer.MLNet;
+
+using Microsoft.ML;
+
+/// <summary>Adds <c>GradientDescent</c> to <c>mlContext.Regression.Trainers</c>.</summary>
+public static class GradientDescentCatalog
+{
+    /// <summary>
+    /// Creates a <see cref="GradientDescentRegressionTrainer"/>: linear regression trained by mini-batch
+    /// gradient descent on the mean squared error. The other options keep their defaults (see
+    /// <see cref="GradientDescentRegressionTrainer.Options"/>).
+    /// </summary>
+    /// <param name="catalog">The regression trainers catalog.</param>
+    /// <param name="labelColumnName">The label column (Single). Default: <c>"Label"</c>.</param>
+    /// <param name="featureColumnName">The feature column (known-size vector of Single). Default: <c>"Features"</c>.</param>
+    /// <param name="exampleWeightColumnName">The optional example-weight column (Single). Default: null.</param>
+    /// <param name="learningRate">The step size. Default: 0.1.</param>
+    /// <param name="numberOfEpochs">The number of passes over the data. Default: 10.</param>
+    /// <param name="batchSize">Rows per step; <see cref="GradientDescentRegressionTrainer.Options.FullBatch"/> for full batches. Default: 256.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the message names it and its value.</exception>
+    public static GradientDescentRegressionTrainer GradientDescent(
+        this RegressionCatalog.RegressionTrainers catalog,
+        string labelColumnName = "Label",
+        string featureColumnName = "Features",
+        string? exampleWeightColumnName = null,
+        float learningRate = 0.1f,
+        int numberOfEpochs = 10,
+        int batchSize = 256)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new GradientDescentRegressionTrainer(new GradientDescentRegressionTrainer.Options
+        {
+            LabelColumnName = labelColumnName,
+            FeatureColumnName = featureColumnName,
+            ExampleWeightColumnName = exampleWeightColumnName,
+            LearningRate = learningRate,
+            NumberOfEpochs = numberOfEpochs,
+            BatchSize = batchSize,
+        });
+    }
+
+    /// <summary>Creates a <see cref="GradientDescentRegressionTrainer"/> with all options.</summary>
+    /// <param name="catalog">The regression trainers catalog.</param>
+    /// <param name="options">The options (copied).</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it and its value.</exception>
+    public static GradientDescentRegressionTrainer GradientDescent(this RegressionCatalog.RegressionTrainers catalog, GradientDescentRegressionTrainer.Options options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new GradientDescentRegressionTrainer(options);
+    }
+}

@@ -1,0 +1,69 @@
+namespace GdTrainer.MLNet;
+
+using System.Globalization;
+
+/// <summary>
+/// The linear model learned by <see cref="GradientDescentRegressionTrainer"/>: <c>Score = Bias + dot(Features, Weights)</c>,
+/// with the training loss of every epoch. Immutable.
+/// </summary>
+public sealed class GradientDescentLinearModelParameters
+{
+    private readonly float[] _weights;
+    private readonly float[] _lossHistory;
+
+    /// <summary>Creates the parameters from copies of the given values.</summary>
+    /// <param name="weights">One weight per feature; at least one.</param>
+    /// <param name="bias">The intercept.</param>
+    /// <param name="lossHistory">The training loss of each epoch (may be empty for a model not trained here).</param>
+    /// <exception cref="ArgumentException">There are no weights, or a weight or the bias is NaN or infinite.</exception>
+    public GradientDescentLinearModelParameters(ReadOnlySpan<float> weights, float bias, ReadOnlySpan<float> lossHistory)
+    {
+        if (weights.IsEmpty)
+        {
+            throw new ArgumentException("A linear model needs at least one weight.", nameof(weights));
+        }
+
+        for (int i = 0; i < weights.Length; i++)
+        {
+            if (!float.IsFinite(weights[i]))
+            {
+                throw new ArgumentException($"Weight {i} is {weights[i]}; every weight must be finite.", nameof(weights));
+            }
+        }
+
+        if (!float.IsFinite(bias))
+        {
+            throw new ArgumentException($"The bias is {bias}; it must be finite.", nameof(bias));
+        }
+
+        _weights = weights.ToArray();
+        Bias = bias;
+        _lossHistory = lossHistory.ToArray();
+    }
+
+    /// <summary>One weight per feature, in the order of the feature vector.</summary>
+    public IReadOnlyList<float> Weights => _weights;
+
+    /// <summary>The intercept.</summary>
+    public float Bias { get; }
+
+    /// <summary>The number of features the model expects.</summary>
+    public int FeatureCount => _weights.Length;
+
+    /// <summary>
+    /// The training loss of each epoch, in order: the (example-weighted) mean loss over the epoch's
+    /// batches, each measured before that batch's update. The L2 penalty is not included.
+    /// </summary>
+    public IReadOnlyList<float> LossHistory => _lossHistory;
+
+    /// <summary>The weights as a span, for scoring without copying.</summary>
+    internal ReadOnlySpan<float> WeightSpan => _weights;
+
+    /// <summary>A one-line description: bias and the first weights.</summary>
+    public override string ToString()
+    {
+        int shown = Math.Min(_weights.Length, 8);
+        string weights = string.Join(", ", _weights.Take(shown).Select(w => w.ToString("G6", CultureInfo.InvariantCulture)));
+        return $"Score = {Bias.ToString("G6", CultureInfo.InvariantCulture)} + [{weights}{(_weights.Length > shown ? ", ..." : string.Empty)}] . Features";
+    }
+}

@@ -1,0 +1,110 @@
+namespace GdTrainer.MLNet;
+
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+/// <summary>
+/// The model trained by <see cref="GradientDescentRegressionTrainer"/>: adds a Single <c>Score</c> column
+/// equal to <c>Bias + dot(Features, Weights)</c>. Transform is lazy (scores are computed as rows are
+/// read) and the transformer is immutable, so concurrent scoring from many threads is safe.
+/// </summary>
+/// <remarks>
+/// <c>mlContext.Model.Save</c> stores the model as built-in ML.NET transformers (a custom mapping that
+/// scores from the saved weights); <c>mlContext.Model.Load</c> therefore returns those built-in types,
+/// which score identically. Each of those transforms adds ML.NET's per-row cursor overhead, so a loaded
+/// model scores several times slower per row than this transformer; keep the trained instance when
+/// scoring in the same process. See <see cref="GradientDescentModel"/> for saving without half-written
+/// files and for loading with clear errors.
+/// </remarks>
+public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredictionTransformer<GradientDescentLinearModelParameters>
+{
+    /// <summary>The name of the output column.</summary>
+    public const string ScoreColumnName = "Score";
+
+    private readonly ITransformer _carrier;
+
+    /// <summary>Creates a transformer that scores with <paramref name="model"/>.</summary>
+    /// <param name="model">The learned parameters.</param>
+    /// <param name="featureColumnName">The input feature column.</param>
+    /// <param name="featureColumnType">Its type: a known-size vector of Single with <c>model.FeatureCount</c> elements, or a Single scalar for one feature.</param>
+    /// <exception cref="ArgumentException">The type does not match the model's number of features.</exception>
+    public GradientDescentRegressionTransformer(GradientDescentLinearModelParameters model, string featureColumnName, DataViewType featureColumnType)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(featureColumnName);
+        ArgumentNullException.ThrowIfNull(featureColumnType);
+        int size = featureColumnType switch
+        {
+            VectorDataViewType { ItemType: var item, IsKnownSize: true } vector when item == NumberDataViewType.Single => vector.Size,
+            _ when featureColumnType == NumberDataViewType.Single => 1,
+            _ => -1,
+        };
+        if (size != model.FeatureCount)
+        {
+            throw new ArgumentException(
+                $"The feature column type {featureColumnType} does not fit a model of {model.FeatureCount} features; it must be a vector of {model.FeatureCount} Single" +
+                (model.FeatureCount == 1 ? " or a Single scalar." : "."), nameof(featureColumnType));
+        }
+
+        Model = model;
+        FeatureColumnName = featureColumnName;
+        FeatureColumnType = featureColumnType;
+
+        // Built now rather than in Save, so that saving only serialises and cannot fail half-way through building.
+        _carrier = SavedModelCarrier.Build(model, featureColumnName, featureColumnType);
+    }
+
+    /// <summary>The learned weights, bias and loss history.</summary>
+    public GradientDescentLinearModelParameters Model { get; }
+
+    /// <summary>The feature column read by <see cref="Transform"/>.</summary>
+    public string FeatureColumnName { get; }
+
+    /// <summary>The feature column's type as seen in training.</summary>
+    public DataViewType FeatureColumnType { get; }
+
+    /// <summary>Always true: every output row depends only on its input row.</summary>
+    public bool IsRowToRowMapper => true;
+
+    /// <summary>The learned weights (same as <c>Model.Weights</c>).</summary>
+    public IReadOnlyList<float> Weights => Model.Weights;
+
+    /// <summary>The learned bias (same as <c>Model.Bias</c>).</summary>
+    public float Bias => Model.Bias;
+
+    /// <summary>The training loss of each epoch (same as <c>Model.LossHistory</c>).</summary>
+    public IReadOnlyList<float> LossHistory => Model.LossHistory;
+
+    /// <summary>The input schema with a Single <c>Score</c> column appended (hiding any earlier column of that name).</summary>
+    /// <exception cref="ArgumentException">The feature column is missing or does not have the training type.</exception>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return ScoringSchema.Create(inputSchema, this).OutputSchema;
+    }
+
+    /// <summary>Returns a lazy view of <paramref name="input"/> with the <c>Score</c> column; nothing is computed until it is read.</summary>
+    /// <exception cref="ArgumentException">The feature column is missing or does not have the training type.</exception>
+    public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return new ScoringDataView(input, ScoringSchema.Create(input.Schema, this));
+    }
+
+    /// <summary>A row-to-row mapper for <paramref name="inputSchema"/>, as used by prediction engines.</summary>
+    /// <exception cref="ArgumentException">The feature column is missing or does not have the training type.</exception>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return new ScoringRowMapper(ScoringSchema.Create(inputSchema, this));
+    }
+
+    /// <summary>
+    /// Writes the model as built-in ML.NET transformers (called by <c>mlContext.Model.Save</c>); loading
+    /// gives back those transformers, which score identically.
+    /// </summary>
+    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_carrier).Save(ctx);
+
+    /// <summary>The built-in transformer chain that <c>Save</c> writes; scores like this transformer.</summary>
+    internal ITransformer Carrier => _carrier;
+}

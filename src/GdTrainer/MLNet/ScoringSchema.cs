@@ -1,0 +1,85 @@
+namespace GdTrainer.MLNet;
+
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+/// <summary>
+/// The column layout of a scored view: the input columns keep their indices and <c>Score</c> is appended
+/// at index <c>input.Count</c>. Immutable and shared by the views, cursors and mappers built from it.
+/// </summary>
+internal sealed class ScoringSchema
+{
+    private ScoringSchema(DataViewSchema input, DataViewSchema output, DataViewSchema.Column feature, GradientDescentLinearModelParameters model)
+    {
+        InputSchema = input;
+        OutputSchema = output;
+        FeatureColumn = feature;
+        Model = model;
+        ScoreIndex = input.Count;
+    }
+
+    internal DataViewSchema InputSchema { get; }
+
+    internal DataViewSchema OutputSchema { get; }
+
+    internal DataViewSchema.Column FeatureColumn { get; }
+
+    internal GradientDescentLinearModelParameters Model { get; }
+
+    internal int ScoreIndex { get; }
+
+    internal bool IsScalarFeature => FeatureColumn.Type is not VectorDataViewType;
+
+    internal static ScoringSchema Create(DataViewSchema input, GradientDescentRegressionTransformer transformer)
+    {
+        (DataViewSchema.Column feature, int count) = ColumnChecks.CheckFeatures(input, transformer.FeatureColumnName, "inputSchema");
+        if (count != transformer.Model.FeatureCount)
+        {
+            throw new ArgumentOutOfRangeException("inputSchema",
+                $"The feature column '{transformer.FeatureColumnName}' has {count} features, but the model was trained on {transformer.Model.FeatureCount}.");
+        }
+
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumns(input);
+        builder.AddColumn(GradientDescentRegressionTransformer.ScoreColumnName, NumberDataViewType.Single);
+        return new ScoringSchema(input, builder.ToSchema(), feature, transformer.Model);
+    }
+
+    /// <summary>The input columns a consumer of <paramref name="outputColumns"/> needs.</summary>
+    internal IEnumerable<DataViewSchema.Column> InputColumnsFor(IEnumerable<DataViewSchema.Column> outputColumns)
+    {
+        var needed = new HashSet<int>();
+        foreach (DataViewSchema.Column column in outputColumns)
+        {
+            needed.Add(column.Index == ScoreIndex ? FeatureColumn.Index : column.Index);
+        }
+
+        return needed.Select(i => InputSchema[i]);
+    }
+
+    /// <summary>A getter of the score of <paramref name="input"/>'s current row, with its own buffer (one per row or cursor, never shared).</summary>
+    internal ValueGetter<float> CreateScoreGetter(DataViewRow input)
+    {
+        ReadOnlyMemory<float> weights = Model.Weights is float[] array ? array : Model.Weights.ToArray();
+        float bias = Model.Bias;
+        if (IsScalarFeature)
+        {
+            ValueGetter<float> scalarGetter = input.GetGetter<float>(FeatureColumn);
+            float weight = weights.Span[0];
+            float x = 0f;
+            return (ref float value) =>
+            {
+                scalarGetter(ref x);
+                value = (x * weight) + bias;
+            };
+        }
+
+        ValueGetter<VBuffer<float>> vectorGetter = input.GetGetter<VBuffer<float>>(FeatureColumn);
+        VBuffer<float> features = default;
+        return (ref float value) =>
+        {
+            vectorGetter(ref features);
+            value = LinearScorer.Score(features, weights.Span, bias);
+        };
+    }
+}

@@ -1,0 +1,19 @@
+namespace GdTrainer.MLNet;
+
+using Microsoft.Extensions.Logging;
+
+/// <summary>The trainer's structured log events (source-generated, allocation-free when the level is off).</summary>
+internal static partial class TrainerLog
+{
+    [LoggerMessage(EventId = 1, EventName = "TrainingStarted", Level = LogLevel.Information,
+        Message = "GradientDescent: training on {Rows} rows x {Features} features for {Epochs} epochs, batch size {BatchSize}, learning rate {LearningRate}")]
+    internal static partial void TrainingStarted(ILogger logger, int rows, int features, int epochs, int batchSize, float learningRate);
+
+    [LoggerMessage(EventId = 2, EventName = "EpochCompleted", Level = LogLevel.Information,
+        Message = "Epoch {Epoch}/{Epochs}: training loss {Loss}, learning rate {LearningRate}, elapsed {Elapsed}")]
+    internal static partial void EpochCompleted(ILogger logger, int epoch, int epochs, float loss, float learningRate, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 3, EventName = "RowsSkipped", Level = LogLevel.Warning,
+        Message = "GradientDescent skipped {Skipped} of {Total} rows whose label, features or weight were NaN or infinite (or whose example weight was not positive)")]
+    internal static partial void RowsSkipped(ILogger logger, long skipped, long total);
+}

@@ -1,0 +1,49 @@
+namespace GdTrainer.Models;
+
+using GdTrainer.Autograd;
+
+/// <summary>
+/// The linear model <c>y = X w + b</c> (PyTorch's <c>nn.Linear(d, 1)</c> with the output squeezed):
+/// a weight vector of shape <c>[d]</c> and a bias of shape <c>[1]</c>, both initialised to zero
+/// (the least-squares problem is convex, so zero is as good a start as any and needs no seed).
+/// </summary>
+public sealed class LinearModel : Module
+{
+    private readonly ModuleParameter[] _parameters;
+
+    /// <summary>Creates a zero-initialised linear model for rows of <paramref name="inputSize"/> features.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is less than 1.</exception>
+    public LinearModel(int inputSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
+        InputSize = inputSize;
+        Weights = Tensor.Zeros([inputSize], requiresGrad: true);
+        Bias = Tensor.Zeros([1], requiresGrad: true);
+        _parameters = [new ModuleParameter("weight", Weights, ParameterKind.Weight), new ModuleParameter("bias", Bias, ParameterKind.Bias)];
+    }
+
+    /// <inheritdoc/>
+    public override int InputSize { get; }
+
+    /// <summary>The weight vector, shape <c>[InputSize]</c>.</summary>
+    public Tensor<float> Weights { get; }
+
+    /// <summary>The bias (intercept), shape <c>[1]</c>.</summary>
+    public Tensor<float> Bias { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<ModuleParameter> Parameters => _parameters;
+
+    /// <inheritdoc/>
+    public override Tensor<float> Forward(Tensor<float> features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (features.Rank != 2 || features.Shape[1] != InputSize)
+        {
+            throw new ArgumentException(
+                $"LinearModel expects features of shape [n, {InputSize}], but got {features}.", nameof(features));
+        }
+
+        return features.MatMul(Weights) + Bias;
+    }
+}
