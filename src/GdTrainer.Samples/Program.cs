@@ -1,4 +1,5 @@
 using GdTrainer.Samples.Cli;
+using GdTrainer.Samples.Compare;
 using GdTrainer.Samples.Persistence;
 using GdTrainer.Samples.Seed;
 
@@ -15,6 +16,8 @@ internal static class Program
             {
                 case SeedCommand.Name:
                     return SeedCommand.Run(options, Console.Out);
+                case CompareCommand.Name:
+                    return CompareCommand.Run(options, Console.Out);
                 case SaveLoadCommand.Name:
                     return SaveLoadCommand.Run(options, Console.Out);
                 case PredictCommand.Name:
@@ -46,6 +49,7 @@ internal static class Program
     {
         writer.WriteLine("usage: dotnet run --project src/GdTrainer.Samples -- <command> [options]");
         writer.WriteLine("  " + SeedCommand.Usage + "   (default)");
+        writer.WriteLine("  " + CompareCommand.Usage);
         writer.WriteLine("  " + SaveLoadCommand.Usage);
         writer.WriteLine("  " + PredictCommand.Usage);
     }

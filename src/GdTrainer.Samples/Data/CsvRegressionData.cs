@@ -84,7 +84,7 @@ public static class CsvRegressionData
 
         IDataView data = mlContext.Data.CreateTextLoader(columns, separatorChar: separator, hasHeader: true).Load(path);
         IEstimator<ITransformer> featurizer = mlContext.Transforms.Concatenate("Features", [.. features])
-            .Append(mlContext.Transforms.NormalizeMeanVariance("Features"));
+            .Append(mlContext.Transforms.NormalizeMeanVariance("Features", fixZero: false)); // Centre and scale: what gradient descent wants.
         return new RegressionDataSet(data, featurizer, $"{path}: {features.Count} numeric features, label '{labelColumn}' (normalised)");
     }
 

@@ -102,6 +102,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
                 : $"GradientDescent has no usable rows: all {total} rows have a NaN or infinite label, feature or example weight (or a weight that is not positive). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
         }
 
+        float[]? featureMeans = _options.CenterFeatures ? data.CenterFeatures() : null;
         int seed = _options.Seed ?? _host?.Rand.Next() ?? Random.Shared.Next();
         var model = new LinearModel(featureCount);
         var groups = new[]
@@ -109,7 +110,8 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
             new ParameterGroup(model.Parameters.Where(p => p.Kind == ParameterKind.Weight).Select(p => p.Value), _options.L2Regularization),
             new ParameterGroup(model.Parameters.Where(p => p.Kind != ParameterKind.Weight).Select(p => p.Value)),
         };
-        var loop = new MiniBatchLoop(model, new MeanSquaredErrorLoss(), new SgdOptimizer(groups, _options.LearningRate), data, _options.BatchSize, _options.Shuffle, seed);
+        var loop = new MiniBatchLoop(model, new MeanSquaredErrorLoss(), new SgdOptimizer(groups, _options.LearningRate), data, _options.BatchSize, _options.Shuffle, seed,
+            _options.LearningRateSchedule, _options.NumberOfEpochs);
 
         int epochs = _options.NumberOfEpochs;
         if (logger is not null)
@@ -128,15 +130,22 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
                 TimeSpan elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
                 if (logger is not null)
                 {
-                    TrainerLog.EpochCompleted(logger, epoch, epochs, loss, _options.LearningRate, elapsed);
+                    TrainerLog.EpochCompleted(logger, epoch, epochs, loss, loop.CurrentLearningRate, elapsed);
                 }
 
                 channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-                    $"Epoch {epoch}/{epochs}: training loss {loss:G6}, learning rate {_options.LearningRate:G6}, elapsed {elapsed.TotalMilliseconds:F1} ms"));
+                    $"Epoch {epoch}/{epochs}: training loss {loss:G6}, learning rate {loop.CurrentLearningRate:G6}, elapsed {elapsed.TotalMilliseconds:F1} ms"));
             }
         }
 
-        var parameters = new GradientDescentLinearModelParameters(model.Weights.Data, model.Bias.Item(), history);
+        // Trained on x - mean: w . (x - mean) + b = w . x + (b - w . mean).
+        float bias = model.Bias.Item();
+        if (featureMeans is not null)
+        {
+            bias -= System.Numerics.Tensors.TensorPrimitives.Dot<float>(model.Weights.Data, featureMeans);
+        }
+
+        var parameters = new GradientDescentLinearModelParameters(model.Weights.Data, bias, history);
         return new GradientDescentRegressionTransformer(parameters, _options.FeatureColumnName, featureColumn.Type);
     }
 
@@ -169,6 +178,25 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
         /// Lower it if training reports a NaN or infinite loss; raw, unnormalised features usually need far smaller values.
         /// </summary>
         public float LearningRate = 0.1f;
+
+        /// <summary>
+        /// How the learning rate changes from step to step: <see cref="LearningRateSchedule.Cosine"/> anneals
+        /// it from <see cref="LearningRate"/> towards 0 over the whole run, which lets the large early steps
+        /// make fast progress and the small late steps settle the mini-batch noise (ML.NET's
+        /// OnlineGradientDescent also decreases its rate by default). Default: <see cref="LearningRateSchedule.Cosine"/>.
+        /// The logged learning rate is the one of the epoch's last step.
+        /// </summary>
+        public LearningRateSchedule LearningRateSchedule = LearningRateSchedule.Cosine;
+
+        /// <summary>
+        /// Whether to train on features with their means subtracted and fold the means back into the bias
+        /// afterwards. The model, its loss and its optimum are the same; what changes is how fast gradient
+        /// descent gets there: with uncentred features the bias and the weights are strongly coupled and
+        /// plain SGD crawls. ML.NET's <c>NormalizeMeanVariance</c> keeps zeros fixed (does not centre) by
+        /// default, and one-hot columns are never centred, so this matters in ordinary pipelines. Set it to
+        /// false for plain SGD on the values as given. Default: true.
+        /// </summary>
+        public bool CenterFeatures = true;
 
         /// <summary>The number of passes over the data (at least 1). Default: 10.</summary>
         public int NumberOfEpochs = 10;
@@ -267,6 +295,12 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
             if (LossLoggingInterval < 1)
             {
                 throw new ArgumentOutOfRangeException(nameof(LossLoggingInterval), LossLoggingInterval, $"LossLoggingInterval must be at least 1 (epochs), but was {LossLoggingInterval}.");
+            }
+
+            if (!Enum.IsDefined(LearningRateSchedule))
+            {
+                throw new ArgumentOutOfRangeException(nameof(LearningRateSchedule), LearningRateSchedule,
+                    $"LearningRateSchedule must be one of {string.Join(", ", Enum.GetNames<LearningRateSchedule>())}, but was {(int)LearningRateSchedule}.");
             }
         }
     }

@@ -26,8 +26,13 @@ internal sealed class MiniBatchLoop
     private readonly float[]? _batchWeights;
     private readonly (Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights) _full;
     private readonly (Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights) _remainder;
+    private readonly LearningRateSchedule _schedule;
+    private readonly float _initialLearningRate;
+    private readonly long _totalSteps;
+    private long _step;
 
-    internal MiniBatchLoop(Module model, Loss loss, Optimizer optimizer, TrainingData data, int batchSize, bool shuffle, int seed)
+    internal MiniBatchLoop(
+        Module model, Loss loss, Optimizer optimizer, TrainingData data, int batchSize, bool shuffle, int seed, LearningRateSchedule schedule, int epochs)
     {
         _model = model;
         _loss = loss;
@@ -50,12 +55,18 @@ internal sealed class MiniBatchLoop
         _full = Wrap(_batchSize);
         int remainder = rows % _batchSize;
         _remainder = remainder == 0 ? _full : Wrap(remainder);
+        _schedule = schedule;
+        _initialLearningRate = optimizer.LearningRate;
+        _totalSteps = (long)epochs * ((rows + _batchSize - 1) / _batchSize);
 
         (Tensor<float>, Tensor<float>, Tensor<float>?) Wrap(int count) =>
             (Tensor.Wrap(_batchFeatures, 0, [count, d]),
              Tensor.Wrap(_batchLabels, 0, [count]),
              _batchWeights is null ? null : Tensor.Wrap(_batchWeights, 0, [count]));
     }
+
+    /// <summary>The learning rate of the latest step.</summary>
+    internal float CurrentLearningRate => _optimizer.LearningRate;
 
     /// <summary>Runs one epoch and returns its loss: the weighted mean of the batch losses (each measured before its update).</summary>
     /// <exception cref="InvalidOperationException">A batch loss is NaN or infinite.</exception>
@@ -77,6 +88,7 @@ internal sealed class MiniBatchLoop
             double batchWeight = Gather(start, count);
             var (features, labels, weights) = count == _batchSize ? _full : _remainder;
 
+            _optimizer.LearningRate = LearningRateScheduler.LearningRateAt(_schedule, _initialLearningRate, _step++, _totalSteps);
             _optimizer.ZeroGrad();
             Tensor<float> loss = _loss.Compute(_model.Forward(features), labels, weights);
             float value = loss.Item();

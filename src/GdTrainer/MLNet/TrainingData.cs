@@ -36,6 +36,39 @@ internal sealed class TrainingData
     /// <summary>The rows left out because of non-finite values or non-positive weights.</summary>
     internal long SkippedRows { get; }
 
+    /// <summary>
+    /// Subtracts each feature's mean (over the usable rows) from the buffer in place and returns the
+    /// means, so that a model trained on the centred features can be turned back into one for the raw
+    /// features by moving <c>w . means</c> into the bias.
+    /// </summary>
+    internal float[] CenterFeatures()
+    {
+        int d = FeatureCount;
+        var sums = new double[d];
+        for (int row = 0; row < RowCount; row++)
+        {
+            ReadOnlySpan<float> values = Features.AsSpan(row * d, d);
+            for (int j = 0; j < d; j++)
+            {
+                sums[j] += values[j];
+            }
+        }
+
+        var means = new float[d];
+        for (int j = 0; j < d; j++)
+        {
+            means[j] = (float)(sums[j] / RowCount);
+        }
+
+        for (int row = 0; row < RowCount; row++)
+        {
+            Span<float> values = Features.AsSpan(row * d, d);
+            System.Numerics.Tensors.TensorPrimitives.Subtract(values, means, values);
+        }
+
+        return means;
+    }
+
     /// <summary>Reads the columns with one cursor pass.</summary>
     /// <exception cref="InvalidOperationException">The data has more rows than one array can hold.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>

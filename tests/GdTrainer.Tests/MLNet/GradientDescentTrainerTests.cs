@@ -1,6 +1,7 @@
 namespace GdTrainer.Tests.MLNet;
 
 using GdTrainer.MLNet;
+using GdTrainer.Optimizers;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -234,10 +235,90 @@ public sealed class GradientDescentTrainerTests
             int epoch = (int)e.State["Epoch"]!;
             Assert.Equal(7, e.State["Epochs"]);
             Assert.Equal(model.LossHistory[epoch - 1], (float)e.State["Loss"]!);
-            Assert.Equal(0.05f, (float)e.State["LearningRate"]!);
+            // Cosine schedule (the default): the logged rate is the one of the epoch's last step.
+            const int stepsPerEpoch = (200 + 31) / 32;
+            int lastStep = (epoch * stepsPerEpoch) - 1;
+            double expectedRate = 0.05 * 0.5 * (1 + Math.Cos(Math.PI * lastStep / (7 * stepsPerEpoch)));
+            Assert.Equal(expectedRate, (float)e.State["LearningRate"]!, 1e-6);
             var elapsed = (TimeSpan)e.State["Elapsed"]!;
             Assert.True(elapsed >= previous);
             previous = elapsed;
+        }
+    }
+
+    [Fact]
+    public void AConstantScheduleLogsTheConfiguredRateEveryEpoch()
+    {
+        var logger = new CapturingLogger();
+        Fit(Data(), new Options { NumberOfEpochs = 3, Logger = logger, LearningRate = 0.05f, LearningRateSchedule = LearningRateSchedule.Constant });
+        float[] rates = logger.Events.Where(e => e.EventId.Id == 2).Select(e => (float)e.State["LearningRate"]!).ToArray();
+        Assert.Equal([0.05f, 0.05f, 0.05f], rates);
+    }
+
+    [Fact]
+    public void CosineAnnealingSettlesMiniBatchNoiseBetterThanAConstantRate()
+    {
+        // Noisy labels and a large constant step leave the weights jittering around the optimum;
+        // annealing the step to ~0 must land closer to the least-squares solution.
+        RegressionData data = Data(rows: 2000, noise: 1f, seed: 5);
+        (double[] exactWeights, double exactBias) = LeastSquares.Solve(data.Features, data.Labels);
+        var baseOptions = new Options { NumberOfEpochs = 20, BatchSize = 8, LearningRate = 0.1f, Seed = 3 };
+        var constant = Fit(data, new Options { NumberOfEpochs = 20, BatchSize = 8, LearningRate = 0.1f, Seed = 3, LearningRateSchedule = LearningRateSchedule.Constant });
+        var cosine = Fit(data, baseOptions);
+
+        double cosineDistance = Distance(cosine, exactWeights, exactBias);
+        double constantDistance = Distance(constant, exactWeights, exactBias);
+        Assert.True(cosineDistance < constantDistance / 3, $"cosine {cosineDistance} vs constant {constantDistance}");
+
+        static double Distance(GradientDescentRegressionTransformer model, double[] weights, double bias)
+        {
+            double sum = (model.Bias - bias) * (model.Bias - bias);
+            for (int j = 0; j < weights.Length; j++)
+            {
+                sum += (model.Weights[j] - weights[j]) * (model.Weights[j] - weights[j]);
+            }
+
+            return Math.Sqrt(sum);
+        }
+    }
+
+    [Fact]
+    public void CenteringReachesTheRawFeatureSolutionWhereUncentredSgdCrawls()
+    {
+        // Features with offsets of 3 to 5 standard deviations, as NormalizeMeanVariance's default
+        // (fixZero) leaves them: the bias and the weights are coupled and plain SGD is slow.
+        RegressionData baseData = Data(rows: 1000, seed: 9);
+        float[] offsets = [4f, -3f, 5f];
+        float[][] shifted = baseData.Features.Select(row => row.Select((value, j) => value + offsets[j]).ToArray()).ToArray();
+        RegressionData data = RegressionData.FromArrays(shifted, baseData.Labels);
+        (double[] exactWeights, double exactBias) = LeastSquares.Solve(data.Features, data.Labels);
+
+        var centred = Fit(data, new Options { NumberOfEpochs = 5, BatchSize = 10, LearningRate = 0.01f, Seed = 2 });
+        var raw = Fit(data, new Options { NumberOfEpochs = 5, BatchSize = 10, LearningRate = 0.01f, Seed = 2, CenterFeatures = false });
+
+        // The centred run reports weights and bias for the raw features: its predictions on the raw
+        // features match the closed form's, while five epochs of uncentred SGD are still far off.
+        double centredGap = PredictionGap(centred);
+        double rawGap = PredictionGap(raw);
+        Assert.True(centredGap < 0.05, $"centred predictions differ from least squares by {centredGap} (RMS)");
+        Assert.True(rawGap > 10 * centredGap, $"uncentred {rawGap} vs centred {centredGap}");
+
+        double PredictionGap(GradientDescentRegressionTransformer model)
+        {
+            double sum = 0;
+            foreach (float[] x in data.Features)
+            {
+                double exact = exactBias;
+                for (int j = 0; j < x.Length; j++)
+                {
+                    exact += exactWeights[j] * x[j];
+                }
+
+                double difference = RegressionData.Predict(x, model.Weights, model.Bias) - exact;
+                sum += difference * difference;
+            }
+
+            return Math.Sqrt(sum / data.Rows);
         }
     }
 
