@@ -129,6 +129,7 @@ internal static class BackwardEngine<T>
 
             node.VisitStamp = stamp;
             pending.Push((node, true));
+            PushInput(node.ThirdInput, pending, stamp);
             PushInput(node.SecondInput, pending, stamp);
             PushInput(node.FirstInput, pending, stamp);
         }

@@ -14,17 +14,21 @@ internal abstract class Node<T>
 {
     private Tensor<T>? _first;
     private Tensor<T>? _second;
+    private Tensor<T>? _third;
     private Tensor<T>? _output;
     private readonly int _firstVersion;
     private readonly int _secondVersion;
+    private readonly int _thirdVersion;
     private int _outputVersion;
 
-    protected Node(Tensor<T> first, Tensor<T>? second = null)
+    protected Node(Tensor<T> first, Tensor<T>? second = null, Tensor<T>? third = null)
     {
         _first = first;
         _firstVersion = first.Version;
         _second = second;
         _secondVersion = second?.Version ?? 0;
+        _third = third;
+        _thirdVersion = third?.Version ?? 0;
     }
 
     /// <summary>The operation's name as error messages show it, e.g. <c>Multiply</c>.</summary>
@@ -42,6 +46,8 @@ internal abstract class Node<T>
     internal Tensor<T>? FirstInput => _first;
 
     internal Tensor<T>? SecondInput => _second;
+
+    internal Tensor<T>? ThirdInput => _third;
 
     /// <summary>Called once by the tensor this node produced, so that ops can save their own output.</summary>
     internal void AttachOutput(Tensor<T> output)
@@ -67,7 +73,14 @@ internal abstract class Node<T>
         IsReleased = true;
         _first = null;
         _second = null;
+        _third = null;
         _output = null;
+        OnReleased();
+    }
+
+    /// <summary>Frees what an operation saved beyond its inputs (e.g. a pooled buffer); called once, when the graph is freed.</summary>
+    protected virtual void OnReleased()
+    {
     }
 
     /// <summary>The first input's values, checked to be unchanged since the forward pass.</summary>
@@ -76,11 +89,24 @@ internal abstract class Node<T>
     /// <summary>The second input's values, checked to be unchanged since the forward pass.</summary>
     protected Tensor<T> SavedSecond => CheckVersion(_second!, _secondVersion, "input 1");
 
+    /// <summary>The third input's values, checked to be unchanged since the forward pass.</summary>
+    protected Tensor<T> SavedThird => CheckVersion(_third!, _thirdVersion, "input 2");
+
+    /// <summary>
+    /// <paramref name="input"/> (one of this node's inputs), checked to be unchanged since the forward
+    /// pass: for backward code shared between operations that does not know the input's position.
+    /// </summary>
+    internal Tensor<T> CheckedValues(Tensor<T> input) =>
+        ReferenceEquals(input, _first) ? SavedFirst
+        : ReferenceEquals(input, _second) ? SavedSecond
+        : ReferenceEquals(input, _third) ? SavedThird
+        : throw new ArgumentException($"{input.Describe()} is not an input of {Name}.", nameof(input));
+
     /// <summary>The output's values, checked to be unchanged since the forward pass.</summary>
     protected Tensor<T> SavedOutput => CheckVersion(_output!, _outputVersion, "its output");
 
     /// <summary>Adds <paramref name="gradient"/> (laid out as <paramref name="gradientDims"/>) into the gradient of <paramref name="input"/>.</summary>
-    protected static void Accumulate(Tensor<T>? input, ReadOnlySpan<T> gradient, Dims2 gradientDims)
+    internal static void Accumulate(Tensor<T>? input, ReadOnlySpan<T> gradient, Dims2 gradientDims)
     {
         if (input is null || !input.RequiresGrad)
         {
@@ -110,13 +136,13 @@ internal abstract class Node<T>
     }
 
     /// <summary>Whether an operation on these inputs must be recorded: grad mode is on and an input requires grad.</summary>
-    internal static bool ShouldRecord(Tensor<T> first, Tensor<T>? second = null) =>
-        (first.RequiresGrad || (second?.RequiresGrad ?? false)) && Autograd.IsGradEnabled;
+    internal static bool ShouldRecord(Tensor<T> first, Tensor<T>? second = null, Tensor<T>? third = null) =>
+        (first.RequiresGrad || (second?.RequiresGrad ?? false) || (third?.RequiresGrad ?? false)) && Autograd.IsGradEnabled;
 
     /// <summary>Rents a scratch buffer of at least <paramref name="length"/> elements; return it with <see cref="ReturnScratch"/>.</summary>
-    protected static T[] RentScratch(int length) => ArrayPool<T>.Shared.Rent(Math.Max(length, 1));
+    internal static T[] RentScratch(int length) => ArrayPool<T>.Shared.Rent(Math.Max(length, 1));
 
-    protected static void ReturnScratch(T[] buffer) => ArrayPool<T>.Shared.Return(buffer);
+    internal static void ReturnScratch(T[] buffer) => ArrayPool<T>.Shared.Return(buffer);
 
     private Tensor<T> CheckVersion(Tensor<T> saved, int savedVersion, string role)
     {

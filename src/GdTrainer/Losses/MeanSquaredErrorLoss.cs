@@ -1,7 +1,6 @@
 namespace GdTrainer.Losses;
 
 using GdTrainer.Autograd;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 /// <summary>
 /// The mean squared error <c>mean((p - y)^2)</c> (PyTorch's <c>nn.MSELoss()</c>); with example weights
@@ -19,19 +18,12 @@ public sealed class MeanSquaredErrorLoss : Loss
             throw new ArgumentException($"MeanSquaredErrorLoss: predictions {predictions} and targets {targets} must have the same shape.", nameof(targets));
         }
 
-        Tensor<float> squared = (predictions - targets).Pow(2f);
-        if (weights is null)
-        {
-            return squared.Mean();
-        }
-
-        if (!weights.Shape.SequenceEqual(targets.Shape))
+        if (weights is not null && !weights.Shape.SequenceEqual(targets.Shape))
         {
             throw new ArgumentException($"MeanSquaredErrorLoss: weights {weights} must have the targets' shape.", nameof(weights));
         }
 
-        // The weights are constants, so their sum is too: sum(w r^2) / sum(w).
-        float totalWeight = TensorPrimitives.Sum<float>(weights.Data);
-        return (squared * weights).Sum() / totalWeight;
+        // One fused node (the residual is kept for the backward) rather than subtract, square and mean.
+        return Functional.MseLoss(predictions, targets, weights);
     }
 }

@@ -44,6 +44,6 @@ public sealed class LinearModel : Module
                 $"LinearModel expects features of shape [n, {InputSize}], but got {features}.", nameof(features));
         }
 
-        return features.MatMul(Weights) + Bias;
+        return Functional.Linear(features, Weights, Bias);
     }
 }

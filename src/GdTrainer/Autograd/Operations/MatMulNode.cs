@@ -15,10 +15,22 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
 
     internal static Tensor<T> Forward(Tensor<T> a, Tensor<T> b)
     {
+        (int n, int d, int k, int[] shape) = ProductShape(a, b, "MatMul");
+        T[] data = GC.AllocateUninitializedArray<T>(n * k);
+        Multiply(a.Data, b.Data, data, n, d, k);
+        return new Tensor<T>(data, shape, ShouldRecord(a, b) ? new MatMulNode<T>(a, b) : null);
+    }
+
+    internal override void Backward(ReadOnlySpan<T> outputGradient) =>
+        BackwardProduct(FirstInput!, SecondInput!, this, outputGradient);
+
+    /// <summary>Checks the operands of a matrix product and returns its sizes and its shape.</summary>
+    internal static (int N, int D, int K, int[] Shape) ProductShape(Tensor<T> a, Tensor<T> b, string operation)
+    {
         if (a.Rank == 0 || b.Rank == 0)
         {
             throw new ArgumentException(
-                $"MatMul needs tensors of rank 1 or 2, but got shapes {Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)}; multiply by a scalar with '*'.");
+                $"{operation} needs tensors of rank 1 or 2, but got shapes {Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)}; multiply by a scalar with '*'.");
         }
 
         (int n, int d) = (a.Dims.Rows, a.Dims.Columns);
@@ -26,11 +38,9 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
         if (d != inner)
         {
             throw new ArgumentException(
-                $"MatMul: shapes {Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)} do not match: the left has {d} columns but the right has {inner} rows.");
+                $"{operation}: shapes {Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)} do not match: the left has {d} columns but the right has {inner} rows.");
         }
 
-        var data = GC.AllocateUninitializedArray<T>(n * k);
-        Multiply(a.Data, b.Data, data, n, d, k);
         int[] shape = (a.Rank, b.Rank) switch
         {
             (1, 1) => Shapes.Scalar,
@@ -38,20 +48,44 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
             (_, 1) => [n],
             _ => [n, k],
         };
-        return new Tensor<T>(data, shape, ShouldRecord(a, b) ? new MatMulNode<T>(a, b) : null);
+        return (n, d, k, shape);
     }
 
-    internal override void Backward(ReadOnlySpan<T> outputGradient)
+    /// <summary><c>destination = a @ b</c> for row-major <c>a</c> (n x d) and <c>b</c> (d x k).</summary>
+    internal static void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination, int n, int d, int k)
     {
-        Tensor<T> a = FirstInput!;
-        Tensor<T> b = SecondInput!;
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<T> aRow = a.Slice(i * d, d);
+            if (k == 1)
+            {
+                destination[i] = TensorPrimitives.Dot(aRow, b);
+                continue;
+            }
+
+            Span<T> outRow = destination.Slice(i * k, k);
+            outRow.Clear(); // The destination is not zeroed when allocated.
+            for (int j = 0; j < d; j++)
+            {
+                TensorPrimitives.MultiplyAdd(b.Slice(j * k, k), aRow[j], outRow, outRow);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The backward of <c>a @ b</c> (shared with <see cref="LinearNode{T}"/>): accumulates
+    /// <c>g @ b^T</c> into <paramref name="a"/>'s gradient and <c>a^T @ g</c> into <paramref name="b"/>'s,
+    /// each only when that operand requires grad.
+    /// </summary>
+    internal static void BackwardProduct(Tensor<T> a, Tensor<T> b, Node<T> node, ReadOnlySpan<T> outputGradient)
+    {
         (int n, int d) = (a.Dims.Rows, a.Dims.Columns);
         int k = b.Rank == 1 ? 1 : b.Dims.Columns;
 
         if (a.RequiresGrad)
         {
             // da[i, j] = sum_c g[i, c] * b[j, c]
-            ReadOnlySpan<T> bData = SavedSecond.Data;
+            ReadOnlySpan<T> bData = node.CheckedValues(b).Data;
             T[] scratch = RentScratch(n * d);
             Span<T> da = scratch.AsSpan(0, n * d);
             for (int i = 0; i < n; i++)
@@ -76,11 +110,9 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
 
         if (b.RequiresGrad)
         {
-            // db[j, c] = sum_i a[i, j] * g[i, c]
-            ReadOnlySpan<T> aData = SavedFirst.Data;
-            T[] scratch = RentScratch(d * k);
-            Span<T> db = scratch.AsSpan(0, d * k);
-            db.Clear();
+            // db[j, c] = sum_i a[i, j] * g[i, c], added straight into b's gradient: no scratch needed.
+            ReadOnlySpan<T> aData = node.CheckedValues(a).Data;
+            Span<T> db = b.GradientTarget();
             for (int i = 0; i < n; i++)
             {
                 ReadOnlySpan<T> aRow = aData.Slice(i * d, d);
@@ -96,30 +128,6 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
                     Span<T> dbRow = db.Slice(j * k, k);
                     TensorPrimitives.MultiplyAdd(gRow, aRow[j], dbRow, dbRow);
                 }
-            }
-
-            Accumulate(b, db, b.Dims);
-            ReturnScratch(scratch);
-        }
-    }
-
-    /// <summary><c>destination = a @ b</c> for row-major <c>a</c> (n x d) and <c>b</c> (d x k).</summary>
-    private static void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination, int n, int d, int k)
-    {
-        for (int i = 0; i < n; i++)
-        {
-            ReadOnlySpan<T> aRow = a.Slice(i * d, d);
-            if (k == 1)
-            {
-                destination[i] = TensorPrimitives.Dot(aRow, b);
-                continue;
-            }
-
-            Span<T> outRow = destination.Slice(i * k, k);
-            outRow.Clear(); // The destination is not zeroed when allocated.
-            for (int j = 0; j < d; j++)
-            {
-                TensorPrimitives.MultiplyAdd(b.Slice(j * k, k), aRow[j], outRow, outRow);
             }
         }
     }
