@@ -5,7 +5,9 @@ using Microsoft.ML;
 /// <summary>
 /// Saving and loading pipelines that contain a <see cref="GradientDescentRegressionTransformer"/> with
 /// clear errors. <c>mlContext.Model.Save</c> and <c>mlContext.Model.Load</c> work too; these helpers add
-/// an all-or-nothing save (no half-written file on failure) and errors that name the file.
+/// an all-or-nothing save (no half-written file on failure), errors that name the file, and a
+/// <see cref="Load"/> that gives back the fast <see cref="GradientDescentRegressionTransformer"/>
+/// instead of the slower built-in stand-in that <c>mlContext.Model.Load</c> returns.
 /// </summary>
 public static class GradientDescentModel
 {
@@ -58,13 +60,27 @@ public static class GradientDescentModel
     }
 
     /// <summary>
-    /// Loads a model saved with <c>mlContext.Model.Save</c> or <see cref="Save"/>. The result is made of
-    /// built-in ML.NET transformers and scores like the saved model.
+    /// Loads a model saved with <c>mlContext.Model.Save</c> or <see cref="Save"/> and gives back GdTrainer's own
+    /// transformers: each <see cref="GradientDescentRegressionTransformer"/> that was saved (stored as a chain of
+    /// built-in ML.NET transformers) is rebuilt, with its <see cref="GradientDescentRegressionTransformer.Weights"/>,
+    /// <see cref="GradientDescentRegressionTransformer.Bias"/>, loss history, feature column name and type,
+    /// and it scores bit-identically to the saved model at the in-memory speed. The other transformers of the
+    /// pipeline are returned as ML.NET loaded them, in chains with their original scopes.
     /// </summary>
+    /// <remarks>
+    /// Plain <c>mlContext.Model.Load</c> also works on these files but returns the built-in stand-in chain, which
+    /// scores identically and roughly ten times slower per row (several ML.NET transforms per row instead of one).
+    /// A saved chain that is not recognised (for example one written by an older build of GdTrainer without
+    /// the stored feature-column description) is left as loaded and still scores correctly.
+    /// </remarks>
     /// <param name="mlContext">The context; GdTrainer's saved-model components are registered with it.</param>
     /// <param name="path">The model file.</param>
     /// <param name="inputSchema">The schema of the data the model expects.</param>
-    /// <returns>The loaded model.</returns>
+    /// <returns>
+    /// The loaded model: a <see cref="GradientDescentRegressionTransformer"/> for a file holding only the trained
+    /// transformer, otherwise a <see cref="Microsoft.ML.Data.TransformerChain{TLastTransformer}"/> of
+    /// <see cref="ITransformer"/> in which the trained transformer appears where it was when saved.
+    /// </returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a readable ML.NET model (corrupted, truncated or of another format); the message names the file and the inner exception holds ML.NET's error.</exception>
     public static ITransformer Load(MLContext mlContext, string path, out DataViewSchema inputSchema)
@@ -78,9 +94,10 @@ public static class GradientDescentModel
         }
 
         mlContext.ComponentCatalog.RegisterAssembly(typeof(GradientDescentModel).Assembly);
+        ITransformer loaded;
         try
         {
-            return mlContext.Model.Load(fullPath, out inputSchema);
+            loaded = mlContext.Model.Load(fullPath, out inputSchema);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
@@ -88,5 +105,7 @@ public static class GradientDescentModel
                 $"The model file '{fullPath}' could not be loaded: it is corrupted, truncated or not an ML.NET model file ({exception.GetType().Name}: {exception.Message}). Save the model again.",
                 exception);
         }
+
+        return SavedModelRestorer.Restore(mlContext, loaded);
     }
 }

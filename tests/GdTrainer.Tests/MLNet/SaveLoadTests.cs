@@ -60,6 +60,7 @@ public sealed class SaveLoadTests : IDisposable
         string path = Path.Combine(_directory, "helper.zip");
         GradientDescentModel.Save(_mlContext, model, data.Schema, path);
         ITransformer loaded = GradientDescentModel.Load(new MLContext(), path, out _);
+        ITransformer standIn = new MLContext().Model.Load(path, out _); // The built-in stand-in scores sparse rows too.
 
         var sparse = _mlContext.Data.LoadFromEnumerable(new[]
         {
@@ -68,6 +69,7 @@ public sealed class SaveLoadTests : IDisposable
         });
         float[] expected = Scores(model, sparse);
         Assert.Equal(expected, Scores(loaded, sparse));
+        Assert.Equal(expected, Scores(standIn, sparse));
         Assert.Equal(RegressionData.Predict([0f, 2f, 0f, -3f], model.Weights, model.Bias), expected[0], 1e-5);
         Assert.Equal(Scores(model, data), Scores(loaded, data));
         Assert.Equal([Path.GetFileName(path)], Directory.GetFiles(_directory).Select(Path.GetFileName));

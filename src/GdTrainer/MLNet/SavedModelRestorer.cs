@@ -1,0 +1,178 @@
+namespace GdTrainer.MLNet;
+
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+
+/// <summary>
+/// Replaces, in a model returned by <c>mlContext.Model.Load</c>, every carrier chain written by
+/// <see cref="SavedModelCarrier"/> with the <see cref="GradientDescentRegressionTransformer"/> it stands for,
+/// so that the loaded model scores at the in-memory speed. Public ML.NET API only: a carrier is recognised by
+/// the types of its five transformers (two of them are custom mappings of our own factories) and by the
+/// columns they produce, and its parameters are read by running only its <c>MapValue</c> transformer on a
+/// one-column, three-row view. Anything not recognised is returned unchanged.
+/// </summary>
+internal static class SavedModelRestorer
+{
+    private static readonly TransformerScope[] s_scopeFlags = [TransformerScope.Training, TransformerScope.Testing, TransformerScope.Scoring];
+
+    /// <summary>
+    /// Returns <paramref name="model"/> with each carrier replaced, searching nested
+    /// <see cref="TransformerChain{TLastTransformer}"/>s; the same instance if nothing was replaced.
+    /// </summary>
+    internal static ITransformer Restore(MLContext mlContext, ITransformer model)
+    {
+        if (model is not TransformerChain<ITransformer> chain)
+        {
+            return model;
+        }
+
+        ITransformer[] elements = [.. chain];
+        if (TryRestoreCarrier(mlContext, elements, out GradientDescentRegressionTransformer? restored))
+        {
+            return restored;
+        }
+
+        var rebuilt = new ITransformer[elements.Length];
+        bool changed = false;
+        for (int i = 0; i < elements.Length; i++)
+        {
+            rebuilt[i] = Restore(mlContext, elements[i]);
+            changed |= !ReferenceEquals(rebuilt[i], elements[i]);
+        }
+
+        return changed ? new TransformerChain<ITransformer>(rebuilt, ScopesOf(chain, elements)) : model;
+    }
+
+    /// <summary>
+    /// The scope of each element of <paramref name="chain"/>. ML.NET does not expose them directly, but
+    /// <see cref="TransformerChain{TLastTransformer}.GetModelFor"/> keeps, in order, the elements whose scope has
+    /// the given flag, so asking once per flag and matching the instances recovers each element's flags. (If one
+    /// instance appeared twice in a chain, its flags would be matched to the occurrences in order.)
+    /// </summary>
+    private static TransformerScope[] ScopesOf(TransformerChain<ITransformer> chain, ITransformer[] elements)
+    {
+        var scopes = new TransformerScope[elements.Length];
+        foreach (TransformerScope flag in s_scopeFlags)
+        {
+            int position = 0;
+            foreach (ITransformer kept in chain.GetModelFor(flag))
+            {
+                while (!ReferenceEquals(elements[position], kept))
+                {
+                    position++;
+                }
+
+                scopes[position] |= flag;
+                position++;
+            }
+        }
+
+        return scopes;
+    }
+
+    /// <summary>Rebuilds the transformer if <paramref name="elements"/> are a carrier chain whose stored description is readable.</summary>
+    private static bool TryRestoreCarrier(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out GradientDescentRegressionTransformer? restored)
+    {
+        restored = null;
+        if (elements is not [
+            ColumnConcatenatingTransformer concatenate,
+            CustomMappingTransformer<LinearScoreModelKeyFactory.NoInput, LinearScoreModelKeyFactory.KeyOutput>,
+            ITransformer parameterMap,
+            CustomMappingTransformer<LinearScoreFactory.ScoringInput, LinearScoreFactory.ScoreOutput>,
+            ColumnSelectingTransformer])
+        {
+            return false;
+        }
+
+        IDataView keys = mlContext.Data.LoadFromEnumerable(
+            [new KeyRow { Key = SavedModelCarrier.ModelKey }, new KeyRow { Key = SavedModelCarrier.DescriptionKey }, new KeyRow { Key = SavedModelCarrier.LossHistoryKey }]);
+        DataViewSchema.Column? mapped = TryGetOutputSchema(parameterMap, keys.Schema)?.GetColumnOrNull(SavedModelCarrier.ParametersColumn);
+        if (mapped is not { Type: VectorDataViewType { ItemType: var itemType } } || itemType != NumberDataViewType.Single)
+        {
+            return false;
+        }
+
+        float[][] values = ReadVectors(parameterMap.Transform(keys), mapped.Value.Name, rows: 3);
+        if (!SavedModelCarrier.TryReadFeatureColumn(values[1], out string? featureColumnName, out DataViewType? featureColumnType))
+        {
+            return false; // Saved before descriptions were stored: keep the carrier, which scores correctly.
+        }
+
+        int featureCount = featureColumnType is VectorDataViewType vector ? vector.Size : 1;
+        float[] parameters = values[0];
+        if (parameters.Length != featureCount + 1 || !AllFinite(parameters) || !ConcatenatesInto(concatenate, featureColumnName, featureColumnType, featureCount))
+        {
+            return false; // Not what Build writes: keep the carrier, whose scoring reports a mismatch itself.
+        }
+
+        var model = new GradientDescentLinearModelParameters(parameters.AsSpan(0, featureCount), parameters[featureCount], values[2]);
+        restored = new GradientDescentRegressionTransformer(model, featureColumnName, featureColumnType);
+        return true;
+    }
+
+    /// <summary>Whether the carrier's first transformer turns the described feature column into the features vector the parameters fit.</summary>
+    private static bool ConcatenatesInto(ITransformer concatenate, string featureColumnName, DataViewType featureColumnType, int featureCount)
+    {
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(featureColumnName, featureColumnType);
+        DataViewSchema? output = TryGetOutputSchema(concatenate, builder.ToSchema());
+        return output?.GetColumnOrNull(SavedModelCarrier.FeaturesColumn)?.Type is VectorDataViewType { Size: var size } && size == featureCount;
+    }
+
+    /// <summary>The transformer's output schema, or null if it rejects <paramref name="input"/> (ML.NET reports a missing or mistyped column with an <see cref="ArgumentException"/>).</summary>
+    private static DataViewSchema? TryGetOutputSchema(ITransformer transformer, DataViewSchema input)
+    {
+        try
+        {
+            return transformer.GetOutputSchema(input);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (float value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The dense values of a vector column, one array per row.</summary>
+    private static float[][] ReadVectors(IDataView data, string columnName, int rows)
+    {
+        DataViewSchema.Column column = data.Schema[columnName];
+        var values = new float[rows][];
+        using DataViewRowCursor cursor = data.GetRowCursor([column]);
+        ValueGetter<VBuffer<float>> getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> buffer = default;
+        for (int row = 0; row < rows; row++)
+        {
+            if (!cursor.MoveNext())
+            {
+                throw new InvalidOperationException($"Reading the saved GradientDescent model stopped at row {row} of {rows}.");
+            }
+
+            getter(ref buffer);
+            values[row] = [.. buffer.DenseValues()];
+        }
+
+        return values;
+    }
+
+    /// <summary>A row of the view the parameter map is run on.</summary>
+    private sealed class KeyRow
+    {
+        [ColumnName(SavedModelCarrier.KeyColumn)]
+        public float Key;
+    }
+}
