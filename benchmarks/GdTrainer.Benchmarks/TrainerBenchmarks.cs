@@ -63,7 +63,7 @@ public class TrainerBenchmarks
         (float[] features, float[] labels) = ReadAll(_train); // Also fills the caches.
         ReadAll(_test);
 
-        _handWritten = new HandWrittenMiniBatchSgd(features, labels, Features, BatchSize);
+        _handWritten = new HandWrittenMiniBatchSgd(features, labels, Features, BatchSize, new Random(Seed));
         _handWrittenShuffle = new Random(Seed);
 
         _ourModel = CreateOurTrainer().Fit(_train);

@@ -209,8 +209,12 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
         public int BatchSize = 256;
 
         /// <summary>
-        /// Whether to visit the rows in a new random order each epoch (seeded by <see cref="Seed"/>).
-        /// Ignored for full batches, whose gradient does not depend on the order. Default: true.
+        /// Whether to randomise the order of training (seeded by <see cref="Seed"/>): the rows are put in a
+        /// random order once, so that every mini-batch is a random sample even of sorted data, and the
+        /// mini-batches are then visited in a new random order every epoch. Keeping each batch contiguous
+        /// lets an epoch run over memory sequentially without copying (a per-epoch reshuffle of the rows
+        /// cost more than the training arithmetic itself). Ignored for full batches, whose gradient does
+        /// not depend on the order. Default: true.
         /// </summary>
         public bool Shuffle = true;
 

@@ -7,25 +7,23 @@ using GdTrainer.Optimizers;
 
 /// <summary>
 /// Runs epochs of mini-batch gradient descent over in-memory <see cref="TrainingData"/> with any
-/// <see cref="Module"/>, <see cref="Loss"/> and <see cref="Optimizer"/>. Batches are gathered (in a
-/// seeded random order when shuffling) into arrays allocated once and wrapped once as tensors, so the
-/// loop allocates no data buffers per batch.
+/// <see cref="Module"/>, <see cref="Loss"/> and <see cref="Optimizer"/>.
 /// </summary>
+/// <remarks>
+/// With shuffling, the rows are put in a random order once, and every epoch visits the contiguous
+/// mini-batches of that order in a new random order. Each batch is then a tensor view over the training
+/// buffer, created once: an epoch copies no data and allocates no data buffer, and it reads memory
+/// sequentially (reshuffling the rows themselves every epoch made the random gather cost more than the
+/// arithmetic: ~30 ms per epoch on 1M x 20 against ~20 ms for the training itself).
+/// </remarks>
 internal sealed class MiniBatchLoop
 {
     private readonly Module _model;
     private readonly Loss _loss;
     private readonly Optimizer _optimizer;
-    private readonly TrainingData _data;
-    private readonly bool _shuffle;
-    private readonly Random _random;
-    private readonly int[] _order;
-    private readonly int _batchSize;
-    private readonly float[] _batchFeatures;
-    private readonly float[] _batchLabels;
-    private readonly float[]? _batchWeights;
-    private readonly (Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights) _full;
-    private readonly (Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights) _remainder;
+    private readonly Batch[] _batches;
+    private readonly int[] _batchOrder;
+    private readonly Random? _random;
     private readonly LearningRateSchedule _schedule;
     private readonly float _initialLearningRate;
     private readonly long _totalSteps;
@@ -37,32 +35,32 @@ internal sealed class MiniBatchLoop
         _model = model;
         _loss = loss;
         _optimizer = optimizer;
-        _data = data;
         int rows = data.RowCount;
         int d = data.FeatureCount;
-        _batchSize = Math.Min(batchSize, rows);
-        _shuffle = shuffle && _batchSize < rows; // A full batch's gradient does not depend on the order.
-        _random = new Random(seed);
-        _order = new int[rows];
-        for (int i = 0; i < rows; i++)
+        batchSize = Math.Min(batchSize, rows);
+        if (shuffle && batchSize < rows)
         {
-            _order[i] = i;
+            // A full batch's gradient does not depend on the order, so only mini-batches are shuffled.
+            _random = new Random(seed);
+            data = data.Permuted(_random);
         }
 
-        _batchFeatures = new float[_batchSize * d];
-        _batchLabels = new float[_batchSize];
-        _batchWeights = data.Weights is null ? null : new float[_batchSize];
-        _full = Wrap(_batchSize);
-        int remainder = rows % _batchSize;
-        _remainder = remainder == 0 ? _full : Wrap(remainder);
+        int count = (rows + batchSize - 1) / batchSize;
+        _batches = new Batch[count];
+        _batchOrder = new int[count];
+        for (int b = 0; b < count; b++)
+        {
+            int start = b * batchSize;
+            int size = Math.Min(batchSize, rows - start);
+            Tensor<float>? weights = data.Weights is null ? null : Tensor.Wrap(data.Weights, start, [size]);
+            double totalWeight = weights is null ? size : System.Numerics.Tensors.TensorPrimitives.Sum<float>(weights.Data);
+            _batches[b] = new Batch(start, Tensor.Wrap(data.Features, start * d, [size, d]), Tensor.Wrap(data.Labels, start, [size]), weights, totalWeight);
+            _batchOrder[b] = b;
+        }
+
         _schedule = schedule;
         _initialLearningRate = optimizer.LearningRate;
-        _totalSteps = (long)epochs * ((rows + _batchSize - 1) / _batchSize);
-
-        (Tensor<float>, Tensor<float>, Tensor<float>?) Wrap(int count) =>
-            (Tensor.Wrap(_batchFeatures, 0, [count, d]),
-             Tensor.Wrap(_batchLabels, 0, [count]),
-             _batchWeights is null ? null : Tensor.Wrap(_batchWeights, 0, [count]));
+        _totalSteps = (long)epochs * count;
     }
 
     /// <summary>The learning rate of the latest step.</summary>
@@ -73,63 +71,33 @@ internal sealed class MiniBatchLoop
     /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
     internal float RunEpoch(int epoch, CancellationToken cancellationToken)
     {
-        if (_shuffle)
-        {
-            _random.Shuffle(_order);
-        }
-
-        int rows = _data.RowCount;
+        _random?.Shuffle(_batchOrder);
         double weightedLossSum = 0;
         double weightSum = 0;
-        for (int start = 0; start < rows; start += _batchSize)
+        foreach (int index in _batchOrder)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int count = Math.Min(_batchSize, rows - start);
-            double batchWeight = Gather(start, count);
-            var (features, labels, weights) = count == _batchSize ? _full : _remainder;
-
+            Batch batch = _batches[index];
             _optimizer.LearningRate = LearningRateScheduler.LearningRateAt(_schedule, _initialLearningRate, _step++, _totalSteps);
             _optimizer.ZeroGrad();
-            Tensor<float> loss = _loss.Compute(_model.Forward(features), labels, weights);
+            Tensor<float> loss = _loss.Compute(_model.Forward(batch.Features), batch.Labels, batch.Weights);
             float value = loss.Item();
             if (!float.IsFinite(value))
             {
                 throw new InvalidOperationException(
-                    $"GradientDescent diverged in epoch {epoch}: the training loss became {value} (batch starting at row {start} of the epoch). " +
+                    $"GradientDescent diverged in epoch {epoch}: the training loss became {value} (batch starting at row {batch.Start} of the shuffled data). " +
                     $"Use a smaller learning rate (it is {_optimizer.LearningRate}) or normalise the features (e.g. mlContext.Transforms.NormalizeMeanVariance).");
             }
 
             loss.Backward();
             _optimizer.Step();
-            weightedLossSum += value * batchWeight;
-            weightSum += batchWeight;
+            weightedLossSum += value * batch.TotalWeight;
+            weightSum += batch.TotalWeight;
         }
 
         return (float)(weightedLossSum / weightSum);
     }
 
-    /// <summary>Copies rows <c>_order[start .. start + count)</c> into the batch buffers; returns the batch's total weight.</summary>
-    private double Gather(int start, int count)
-    {
-        int d = _data.FeatureCount;
-        float[] features = _data.Features;
-        float[] labels = _data.Labels;
-        float[]? weights = _data.Weights;
-        Span<float> batchFeatures = _batchFeatures;
-        double total = 0;
-        for (int i = 0; i < count; i++)
-        {
-            int row = _order[start + i];
-            features.AsSpan(row * d, d).CopyTo(batchFeatures.Slice(i * d, d));
-            _batchLabels[i] = labels[row];
-            if (weights is not null)
-            {
-                float weight = weights[row];
-                _batchWeights![i] = weight;
-                total += weight;
-            }
-        }
-
-        return weights is null ? count : total;
-    }
+    /// <summary>One mini-batch: views over the training buffers and the batch's total example weight.</summary>
+    private sealed record Batch(int Start, Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights, double TotalWeight);
 }

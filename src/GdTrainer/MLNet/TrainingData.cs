@@ -37,6 +37,37 @@ internal sealed class TrainingData
     internal long SkippedRows { get; }
 
     /// <summary>
+    /// A copy with the rows in a random order drawn from <paramref name="random"/> (Fisher-Yates), so
+    /// that contiguous mini-batches are random samples even when the source is sorted.
+    /// </summary>
+    internal TrainingData Permuted(Random random)
+    {
+        int d = FeatureCount;
+        var order = new int[RowCount];
+        for (int i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        random.Shuffle(order);
+        var features = new float[RowCount * d];
+        var labels = new float[RowCount];
+        float[]? weights = Weights is null ? null : new float[RowCount];
+        for (int i = 0; i < order.Length; i++)
+        {
+            int row = order[i];
+            Features.AsSpan(row * d, d).CopyTo(features.AsSpan(i * d, d));
+            labels[i] = Labels[row];
+            if (weights is not null)
+            {
+                weights[i] = Weights![row];
+            }
+        }
+
+        return new TrainingData(features, labels, weights, RowCount, d, SkippedRows);
+    }
+
+    /// <summary>
     /// Subtracts each feature's mean (over the usable rows) from the buffer in place and returns the
     /// means, so that a model trained on the centred features can be turned back into one for the raw
     /// features by moving <c>w . means</c> into the bias.
