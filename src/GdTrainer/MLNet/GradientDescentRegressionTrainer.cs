@@ -82,7 +82,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
         using IChannel? channel = _host?.Start("Training");
         ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger<GradientDescentRegressionTrainer>();
 
-        TrainingData data = TrainingData.Read(input, featureColumn, featureCount, labelColumn, weightColumn, cancellationToken);
+        using TrainingData data = TrainingData.Read(input, featureColumn, featureCount, labelColumn, weightColumn, cancellationToken);
         long total = data.RowCount + data.SkippedRows;
         if (data.SkippedRows > 0)
         {
@@ -102,7 +102,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
                 : $"GradientDescent has no usable rows: all {total} rows have a NaN or infinite label, feature or example weight (or a weight that is not positive). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
         }
 
-        float[]? featureMeans = _options.CenterFeatures ? data.CenterFeatures() : null;
+        float[]? featureMeans = _options.CenterFeatures ? data.FeatureMeans() : null;
         int seed = _options.Seed ?? _host?.Rand.Next() ?? Random.Shared.Next();
         var model = new LinearModel(featureCount);
         var groups = new[]
@@ -111,7 +111,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
             new ParameterGroup(model.Parameters.Where(p => p.Kind != ParameterKind.Weight).Select(p => p.Value)),
         };
         var loop = new MiniBatchLoop(model, new MeanSquaredErrorLoss(), new SgdOptimizer(groups, _options.LearningRate), data, _options.BatchSize, _options.Shuffle, seed,
-            _options.LearningRateSchedule, _options.NumberOfEpochs);
+            _options.LearningRateSchedule, _options.NumberOfEpochs, featureMeans);
 
         int epochs = _options.NumberOfEpochs;
         if (logger is not null)

@@ -1,5 +1,6 @@
 namespace GdTrainer.MLNet;
 
+using System.Buffers;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -7,8 +8,11 @@ using Microsoft.ML.Data;
 /// The training columns read once from an <see cref="IDataView"/> into contiguous buffers: features
 /// row-major (<see cref="RowCount"/> x <see cref="FeatureCount"/>), labels, and example weights when a
 /// weight column is used. Rows with a NaN or infinite value, or a weight that is not positive, are left out and counted.
+/// The buffers are rented from <see cref="ArrayPool{T}.Shared"/> and given back by <see cref="Dispose"/>: fitting again
+/// (cross-validation, a parameter search) then reuses memory the process has already touched, which on some
+/// machines costs far less than fresh pages (filling a fresh 80 MB array took ~250 ms on the 2-core CI machine).
 /// </summary>
-internal sealed class TrainingData
+internal sealed class TrainingData : IDisposable
 {
     private TrainingData(float[] features, float[] labels, float[]? weights, int rowCount, int featureCount, long skipped)
     {
@@ -21,13 +25,13 @@ internal sealed class TrainingData
     }
 
     /// <summary>Row-major features; only the first <c>RowCount * FeatureCount</c> elements are used.</summary>
-    internal float[] Features { get; }
+    internal float[] Features { get; private set; }
 
     /// <summary>Labels; only the first <see cref="RowCount"/> elements are used.</summary>
-    internal float[] Labels { get; }
+    internal float[] Labels { get; private set; }
 
     /// <summary>Example weights, or null when no weight column is used.</summary>
-    internal float[]? Weights { get; }
+    internal float[]? Weights { get; private set; }
 
     internal int RowCount { get; }
 
@@ -37,26 +41,39 @@ internal sealed class TrainingData
     internal long SkippedRows { get; }
 
     /// <summary>
-    /// A copy with the rows in a random order drawn from <paramref name="random"/> (Fisher-Yates), so
-    /// that contiguous mini-batches are random samples even when the source is sorted.
+    /// Puts the rows in a random order drawn from <paramref name="random"/> (Fisher-Yates), so that
+    /// contiguous mini-batches are random samples even when the source is sorted. The rows are gathered
+    /// into fresh pooled buffers and the old ones go back to the pool: independent reads let the memory
+    /// system overlap its misses, where permuting in place follows one dependent chain of cache misses
+    /// (measured on 1M x 20: ~30 ms against ~120 ms).
     /// </summary>
-    internal TrainingData Permuted(Random random)
+    /// <param name="random">The generator that draws the order.</param>
+    /// <param name="subtract">Values to subtract from every row while it is copied (feature means), or null.</param>
+    internal void PermuteRows(Random random, ReadOnlySpan<float> subtract = default)
     {
         int d = FeatureCount;
-        var order = new int[RowCount];
+        var order = new int[RowCount]; // Row i receives the row that was at order[i].
         for (int i = 0; i < order.Length; i++)
         {
             order[i] = i;
         }
 
         random.Shuffle(order);
-        var features = new float[RowCount * d];
-        var labels = new float[RowCount];
-        float[]? weights = Weights is null ? null : new float[RowCount];
+        float[] features = ArrayPool<float>.Shared.Rent(Math.Max(RowCount * d, 1));
+        float[] labels = ArrayPool<float>.Shared.Rent(Math.Max(RowCount, 1));
+        float[]? weights = Weights is null ? null : ArrayPool<float>.Shared.Rent(Math.Max(RowCount, 1));
         for (int i = 0; i < order.Length; i++)
         {
             int row = order[i];
-            Features.AsSpan(row * d, d).CopyTo(features.AsSpan(i * d, d));
+            if (subtract.IsEmpty)
+            {
+                Features.AsSpan(row * d, d).CopyTo(features.AsSpan(i * d, d));
+            }
+            else
+            {
+                System.Numerics.Tensors.TensorPrimitives.Subtract(Features.AsSpan(row * d, d), subtract, features.AsSpan(i * d, d));
+            }
+
             labels[i] = Labels[row];
             if (weights is not null)
             {
@@ -64,15 +81,23 @@ internal sealed class TrainingData
             }
         }
 
-        return new TrainingData(features, labels, weights, RowCount, d, SkippedRows);
+        Dispose();
+        (Features, Labels, Weights) = (features, labels, weights);
     }
 
-    /// <summary>
-    /// Subtracts each feature's mean (over the usable rows) from the buffer in place and returns the
-    /// means, so that a model trained on the centred features can be turned back into one for the raw
-    /// features by moving <c>w . means</c> into the bias.
-    /// </summary>
-    internal float[] CenterFeatures()
+    /// <summary>Gives the buffers back to the pool; the data must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        ArrayPool<float>.Shared.Return(Features);
+        ArrayPool<float>.Shared.Return(Labels);
+        if (Weights is not null)
+        {
+            ArrayPool<float>.Shared.Return(Weights);
+        }
+    }
+
+    /// <summary>The mean of each feature over the usable rows, accumulated in double.</summary>
+    internal float[] FeatureMeans()
     {
         int d = FeatureCount;
         var sums = new double[d];
@@ -91,13 +116,18 @@ internal sealed class TrainingData
             means[j] = (float)(sums[j] / RowCount);
         }
 
+        return means;
+    }
+
+    /// <summary>Subtracts <paramref name="values"/> from every row in place (centring, when they are the means).</summary>
+    internal void SubtractFromRows(ReadOnlySpan<float> values)
+    {
+        int d = FeatureCount;
         for (int row = 0; row < RowCount; row++)
         {
-            Span<float> values = Features.AsSpan(row * d, d);
-            System.Numerics.Tensors.TensorPrimitives.Subtract(values, means, values);
+            Span<float> features = Features.AsSpan(row * d, d);
+            System.Numerics.Tensors.TensorPrimitives.Subtract(features, values, features);
         }
-
-        return means;
     }
 
     /// <summary>Reads the columns with one cursor pass.</summary>
@@ -109,9 +139,9 @@ internal sealed class TrainingData
     {
         long? knownRows = data.GetRowCount();
         int capacity = (int)Math.Clamp(knownRows ?? 1024, 1, int.MaxValue / Math.Max(featureCount, 1));
-        var features = new float[(long)capacity * featureCount];
-        var labels = new float[capacity];
-        float[]? weights = weightColumn is null ? null : new float[capacity];
+        float[] features = ArrayPool<float>.Shared.Rent(Math.Max(capacity * featureCount, 1));
+        float[] labels = ArrayPool<float>.Shared.Rent(capacity);
+        float[]? weights = weightColumn is null ? null : ArrayPool<float>.Shared.Rent(capacity);
 
         var columns = new List<DataViewSchema.Column> { featureColumn, labelColumn };
         if (weightColumn is { } w)
@@ -148,19 +178,19 @@ internal sealed class TrainingData
                 continue;
             }
 
-            if (rows == labels.Length)
+            if (rows == labels.Length || (rows + 1) * featureCount > features.Length)
             {
                 int grown = (int)Math.Min((long)labels.Length * 2, int.MaxValue / Math.Max(featureCount, 1));
-                if (grown == labels.Length)
+                if (grown <= rows)
                 {
-                    throw new InvalidOperationException($"GradientDescent can hold at most {labels.Length} rows of {featureCount} features in memory.");
+                    throw new InvalidOperationException($"GradientDescent can hold at most {rows} rows of {featureCount} features in memory.");
                 }
 
-                Array.Resize(ref features, grown * featureCount);
-                Array.Resize(ref labels, grown);
+                features = Grow(features, rows * featureCount, grown * featureCount);
+                labels = Grow(labels, rows, grown);
                 if (weights is not null)
                 {
-                    Array.Resize(ref weights, grown);
+                    weights = Grow(weights, rows, grown);
                 }
             }
 
@@ -192,5 +222,14 @@ internal sealed class TrainingData
         }
 
         return new TrainingData(features, labels, weights, rows, featureCount, skipped);
+    }
+
+    /// <summary>A larger pooled buffer holding the first <paramref name="used"/> elements of <paramref name="buffer"/>, which goes back to the pool.</summary>
+    private static float[] Grow(float[] buffer, int used, int length)
+    {
+        float[] grown = ArrayPool<float>.Shared.Rent(length);
+        buffer.AsSpan(0, used).CopyTo(grown);
+        ArrayPool<float>.Shared.Return(buffer);
+        return grown;
     }
 }

@@ -42,11 +42,13 @@ public abstract class Optimizer
     /// <summary>Sets every parameter's gradient to zero, keeping its memory.</summary>
     public void ZeroGrad()
     {
-        foreach (ParameterGroup group in Groups)
+        // Indexed loops: foreach over an IReadOnlyList boxes an enumerator, and this runs every step.
+        for (int g = 0; g < Groups.Count; g++)
         {
-            foreach (Tensor<float> parameter in group.Parameters)
+            IReadOnlyList<Tensor<float>> parameters = Groups[g].Parameters;
+            for (int p = 0; p < parameters.Count; p++)
             {
-                parameter.ZeroGrad();
+                parameters[p].ZeroGrad();
             }
         }
     }
@@ -56,10 +58,12 @@ public abstract class Optimizer
     {
         using (Autograd.NoGrad())
         {
-            foreach (ParameterGroup group in Groups)
+            for (int g = 0; g < Groups.Count; g++)
             {
-                foreach (Tensor<float> parameter in group.Parameters)
+                ParameterGroup group = Groups[g];
+                for (int p = 0; p < group.Parameters.Count; p++)
                 {
+                    Tensor<float> parameter = group.Parameters[p];
                     if (parameter.Grad is { } gradient)
                     {
                         Update(parameter, gradient, group);
