@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
+using GdTrainer.Samples.Seed;
 
 namespace GdTrainer.Benchmarks;
 
@@ -83,24 +84,9 @@ public class SeedLoopBenchmarks
     [Benchmark]
     public Tensor<float> SingleOp50MultiplyRecorded() => _x * _w;
 
-    /// <summary>The seed example's loop body, as in <c>src/GdTrainer.Samples/Seed/SeedRegression.cs</c>.</summary>
-    private static float EngineStep(Tensor<float> x, Tensor<float> y, Tensor<float> w, Tensor<float> b)
-    {
-        var yPred = x * w + b;
-        var loss = (yPred - y).Pow(2).Mean();
-
-        w.ZeroGrad();
-        b.ZeroGrad();
-        loss.Backward();
-
-        using (Autograd.NoGrad())
-        {
-            w.SubtractInPlace(w.Grad!, LearningRate);
-            b.SubtractInPlace(b.Grad!, LearningRate);
-        }
-
-        return loss.Item();
-    }
+    /// <summary>The seed example's loop body: the sample's own <see cref="SeedRegression.Step"/>.</summary>
+    private static float EngineStep(Tensor<float> x, Tensor<float> y, Tensor<float> w, Tensor<float> b) =>
+        SeedRegression.Step(x, y, w, b, LearningRate);
 
     /// <summary>
     /// The same step by hand: <c>r = x w + b - y</c>, <c>loss = mean(r^2)</c>,
