@@ -108,7 +108,4 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
     /// returns them as they are (identical scores, slower).
     /// </summary>
     void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_carrier.Value).Save(ctx);
-
-    /// <summary>The built-in transformer chain that <c>Save</c> writes; scores like this transformer.</summary>
-    internal ITransformer Carrier => _carrier.Value;
 }
