@@ -124,12 +124,18 @@ public sealed class GradCheckOpsTests
         AssertGradCheck(t => t[0].MatMul(t[1]), a, b);
     }
 
-    [Fact]
-    public void MatMulMatrixByVectorPassesGradCheck()
+    // Widths below, at and between multiples of the SIMD width, so every path of the matrix-vector kernels runs.
+    [Theory]
+    [InlineData(3, 4)]
+    [InlineData(5, 3)]
+    [InlineData(4, 7)]
+    [InlineData(6, 9)]
+    [InlineData(7, 20)]
+    public void MatMulMatrixByVectorPassesGradCheck(int n, int d)
     {
-        var random = new Random(31);
-        Tensor<double> a = Uniform(random, [3, 4], -1, 1);
-        Tensor<double> b = Uniform(random, [4], -1, 1);
+        var random = new Random(31 + d);
+        Tensor<double> a = Uniform(random, [n, d], -1, 1);
+        Tensor<double> b = Uniform(random, [d], -1, 1);
         AssertGradCheck(t => t[0].MatMul(t[1]), a, b);
     }
 

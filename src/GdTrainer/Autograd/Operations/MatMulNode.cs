@@ -54,15 +54,15 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
     /// <summary><c>destination = a @ b</c> for row-major <c>a</c> (n x d) and <c>b</c> (d x k).</summary>
     internal static void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination, int n, int d, int k)
     {
+        if (k == 1)
+        {
+            MatrixVectorKernels<T>.Multiply(a, b, destination, n, d);
+            return;
+        }
+
         for (int i = 0; i < n; i++)
         {
             ReadOnlySpan<T> aRow = a.Slice(i * d, d);
-            if (k == 1)
-            {
-                destination[i] = TensorPrimitives.Dot(aRow, b);
-                continue;
-            }
-
             Span<T> outRow = destination.Slice(i * k, k);
             outRow.Clear(); // The destination is not zeroed when allocated.
             for (int j = 0; j < d; j++)
@@ -113,15 +113,15 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
             // db[j, c] = sum_i a[i, j] * g[i, c], added straight into b's gradient: no scratch needed.
             ReadOnlySpan<T> aData = node.CheckedValues(a).Data;
             Span<T> db = b.GradientTarget();
+            if (k == 1)
+            {
+                MatrixVectorKernels<T>.MultiplyTransposedAdd(aData, outputGradient, db, n, d);
+                return;
+            }
+
             for (int i = 0; i < n; i++)
             {
                 ReadOnlySpan<T> aRow = aData.Slice(i * d, d);
-                if (k == 1)
-                {
-                    TensorPrimitives.MultiplyAdd(aRow, outputGradient[i], db, db);
-                    continue;
-                }
-
                 ReadOnlySpan<T> gRow = outputGradient.Slice(i * k, k);
                 for (int j = 0; j < d; j++)
                 {
