@@ -22,8 +22,6 @@ internal sealed class MiniBatchLoop
     private readonly Loss _loss;
     private readonly Optimizer _optimizer;
     private readonly Batch[] _batches;
-    private readonly float[] _features;
-    private readonly int _featureCount;
     private readonly int[] _batchOrder;
     private readonly FastRandom? _random;
     private readonly LearningRateSchedule _schedule;
@@ -53,8 +51,6 @@ internal sealed class MiniBatchLoop
             data.SubtractFromRows(featureOffsets);
         }
 
-        _features = data.Features;
-        _featureCount = d;
         int count = (rows + batchSize - 1) / batchSize;
         _batches = new Batch[count];
         _batchOrder = new int[count];
@@ -64,7 +60,7 @@ internal sealed class MiniBatchLoop
             int size = Math.Min(batchSize, rows - start);
             Tensor<float>? weights = data.Weights is null ? null : Tensor.Wrap(data.Weights, start, [size]);
             double totalWeight = weights is null ? size : System.Numerics.Tensors.TensorPrimitives.Sum<float>(weights.Data);
-            _batches[b] = new Batch(start, size, Tensor.Wrap(data.Features, start * d, [size, d]), Tensor.Wrap(data.Labels, start, [size]), weights, totalWeight);
+            _batches[b] = new Batch(start, Tensor.Wrap(data.Features, start * d, [size, d]), Tensor.Wrap(data.Labels, start, [size]), weights, totalWeight);
             _batchOrder[b] = b;
         }
 
@@ -84,17 +80,10 @@ internal sealed class MiniBatchLoop
         _random?.Shuffle(_batchOrder.AsSpan());
         double weightedLossSum = 0;
         double weightSum = 0;
-        for (int k = 0; k < _batchOrder.Length; k++)
+        foreach (int index in _batchOrder)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Batch batch = _batches[_batchOrder[k]];
-            if (k + 1 < _batchOrder.Length)
-            {
-                // Batches are visited in random order, so the hardware prefetcher cannot guess the next one.
-                Batch next = _batches[_batchOrder[k + 1]];
-                CachePrefetch.Range(_features, next.Start * _featureCount, next.Size * _featureCount);
-            }
-
+            Batch batch = _batches[index];
             _optimizer.LearningRate = LearningRateScheduler.LearningRateAt(_schedule, _initialLearningRate, _step++, _totalSteps);
             _optimizer.ZeroGrad();
             Tensor<float> loss = _loss.Compute(_model.Forward(batch.Features), batch.Labels, batch.Weights);
@@ -116,5 +105,5 @@ internal sealed class MiniBatchLoop
     }
 
     /// <summary>One mini-batch: views over the training buffers and the batch's total example weight.</summary>
-    private sealed record Batch(int Start, int Size, Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights, double TotalWeight);
+    private sealed record Batch(int Start, Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights, double TotalWeight);
 }
