@@ -12,8 +12,8 @@ namespace GdTrainer.Benchmarks;
 /// trainer (10 epochs, batch 256) against ML.NET's SDCA (defaults) and OnlineGradientDescent
 /// (10 epochs), each fitted from the same cached <see cref="IDataView"/>; our trainer with one epoch,
 /// one epoch of the hand-written mini-batch SGD loop and one ML.NET cursor pass, to split our fit time
-/// into preparation and training and compare our epochs with the hand-written ones; and scoring 200,000 held-out rows in memory, after <c>mlContext.Model.Load</c> (the built-in
-/// stand-in chain) and after <see cref="GradientDescentModel.Load"/> (our transformer rebuilt).
+/// into preparation and training and compare our epochs with the hand-written ones; and scoring
+/// 200,000 held-out rows in memory, after <c>mlContext.Model.Load</c> (the built-in stand-in chain) and after <see cref="GradientDescentModel.Load"/> (our transformer rebuilt).
 /// The global setup prints each trainer's held-out RMSE (it is not a timing, so it is not a column).
 /// </summary>
 /// <remarks>Run with <c>dotnet run -c Release --project benchmarks/GdTrainer.Benchmarks -- --filter '*TrainerBenchmarks*'</c>.</remarks>

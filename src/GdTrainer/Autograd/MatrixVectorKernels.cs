@@ -99,12 +99,7 @@ internal static class MatrixVectorKernels<T>
 
         if (column + width <= d)
         {
-            Vector<T> sum = Vector<T>.Zero;
-            for (int i = 0; i < n; i++)
-            {
-                sum += Vector.LoadUnsafe(ref Unsafe.Add(ref aStart, (i * d) + column)) * new Vector<T>(Unsafe.Add(ref gStart, i));
-            }
-
+            Vector<T> sum = WeightedColumnSum(ref aStart, ref gStart, n, d, column);
             (Vector.LoadUnsafe(ref destinationStart, (nuint)column) + sum).StoreUnsafe(ref destinationStart, (nuint)column);
             column += width;
         }
@@ -113,16 +108,23 @@ internal static class MatrixVectorKernels<T>
         {
             // The last columns: one vector ending at the row's end, of which only the lanes not yet done are added.
             int start = d - width;
-            Vector<T> sum = Vector<T>.Zero;
-            for (int i = 0; i < n; i++)
-            {
-                sum += Vector.LoadUnsafe(ref Unsafe.Add(ref aStart, (i * d) + start)) * new Vector<T>(Unsafe.Add(ref gStart, i));
-            }
-
+            Vector<T> sum = WeightedColumnSum(ref aStart, ref gStart, n, d, start);
             for (int j = column; j < d; j++)
             {
                 Unsafe.Add(ref destinationStart, j) += sum[j - start];
             }
         }
+    }
+
+    /// <summary><c>sum_i a[i, column .. column + width) * g[i]</c>: one vector of column sums.</summary>
+    private static Vector<T> WeightedColumnSum(ref T aStart, ref T gStart, int n, int d, int column)
+    {
+        Vector<T> sum = Vector<T>.Zero;
+        for (int i = 0; i < n; i++)
+        {
+            sum += Vector.LoadUnsafe(ref Unsafe.Add(ref aStart, (i * d) + column)) * new Vector<T>(Unsafe.Add(ref gStart, i));
+        }
+
+        return sum;
     }
 }

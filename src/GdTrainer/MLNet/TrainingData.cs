@@ -226,7 +226,7 @@ internal sealed class TrainingData : IDisposable
             rows++;
         }
 
-        return new TrainingData(features, labels, weights, rows, featureCount, skipped, featureSums.Totals);
+        return new TrainingData(features, labels, weights, rows, featureCount, skipped, featureSums.Totals());
     }
 
     /// <summary>A larger pooled buffer holding the first <paramref name="used"/> elements of <paramref name="buffer"/>, which goes back to the pool.</summary>
@@ -251,13 +251,10 @@ internal sealed class TrainingData : IDisposable
         private int _rowsInBlock;
 
         /// <summary>The column sums of all rows added so far.</summary>
-        internal double[] Totals
+        internal double[] Totals()
         {
-            get
-            {
-                Flush();
-                return _totals;
-            }
+            Flush();
+            return _totals;
         }
 
         internal void Add(ReadOnlySpan<float> row)
