@@ -1,5 +1,6 @@
 using GdTrainer.Samples.Cli;
 using GdTrainer.Samples.Compare;
+using GdTrainer.Samples.Convergence;
 using GdTrainer.Samples.Persistence;
 using GdTrainer.Samples.Seed;
 
@@ -20,6 +21,8 @@ internal static class Program
                     return CompareCommand.Run(options, Console.Out);
                 case SaveLoadCommand.Name:
                     return SaveLoadCommand.Run(options, Console.Out);
+                case ConvergenceCommand.Name:
+                    return ConvergenceCommand.Run(options, Console.Out);
                 case PredictCommand.Name:
                     return PredictCommand.Run(options, Console.Out);
                 case "help" or "--help" or "-h":
@@ -52,5 +55,6 @@ internal static class Program
         writer.WriteLine("  " + CompareCommand.Usage);
         writer.WriteLine("  " + SaveLoadCommand.Usage);
         writer.WriteLine("  " + PredictCommand.Usage);
+        writer.WriteLine("  " + ConvergenceCommand.Usage);
     }
 }

@@ -15,9 +15,13 @@ public static class CsvRegressionData
         ["vendor_id", "rate_code", "passenger_count", "trip_time_in_secs", "trip_distance", "payment_type", "fare_amount"];
 
     /// <summary>Reads <paramref name="path"/>; <paramref name="labelColumn"/> defaults to <c>fare_amount</c> for taxi data and to the last column otherwise.</summary>
+    /// <param name="mlContext">The context.</param>
+    /// <param name="path">A CSV, semicolon- or TAB-separated file with a header.</param>
+    /// <param name="labelColumn">The label's header name, or null for the default.</param>
+    /// <param name="normalizer">How the pipeline normalises the numeric features (the taxi pipeline's three numeric columns, or every column of another file).</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file has no header, or the label column is not in it.</exception>
-    public static RegressionDataSet Load(MLContext mlContext, string path, string? labelColumn)
+    public static RegressionDataSet Load(MLContext mlContext, string path, string? labelColumn, PipelineNormalizer normalizer = PipelineNormalizer.MeanVariance)
     {
         if (!File.Exists(path))
         {
@@ -29,11 +33,11 @@ public static class CsvRegressionData
         char separator = DetectSeparator(header);
         string[] names = header.Split(separator).Select(name => name.Trim()).ToArray();
         return names.SequenceEqual(s_taxiHeader) && (labelColumn is null or "fare_amount")
-            ? LoadTaxiFare(mlContext, path)
-            : LoadNumeric(mlContext, path, names, separator, labelColumn ?? names[^1]);
+            ? LoadTaxiFare(mlContext, path, normalizer)
+            : LoadNumeric(mlContext, path, names, separator, labelColumn ?? names[^1], normalizer);
     }
 
-    private static RegressionDataSet LoadTaxiFare(MLContext mlContext, string path)
+    private static RegressionDataSet LoadTaxiFare(MLContext mlContext, string path, PipelineNormalizer normalizer)
     {
         var loader = mlContext.Data.CreateTextLoader(
             [
@@ -52,16 +56,22 @@ public static class CsvRegressionData
 
         IEstimator<ITransformer> featurizer = mlContext.Transforms.Categorical.OneHotEncoding("vendor_id_encoded", "vendor_id")
             .Append(mlContext.Transforms.Categorical.OneHotEncoding("rate_code_encoded", "rate_code"))
-            .Append(mlContext.Transforms.Categorical.OneHotEncoding("payment_type_encoded", "payment_type"))
-            .Append(mlContext.Transforms.NormalizeMeanVariance("passenger_count"))
-            .Append(mlContext.Transforms.NormalizeMeanVariance("trip_time_in_secs"))
-            .Append(mlContext.Transforms.NormalizeMeanVariance("trip_distance"))
-            .Append(mlContext.Transforms.Concatenate(
-                "Features", "vendor_id_encoded", "rate_code_encoded", "payment_type_encoded", "passenger_count", "trip_time_in_secs", "trip_distance"));
-        return new RegressionDataSet(kept, featurizer, $"taxi fares from {path} (ML.NET sample pipeline, fares in [1, 150])");
+            .Append(mlContext.Transforms.Categorical.OneHotEncoding("payment_type_encoded", "payment_type"));
+        if (normalizer != PipelineNormalizer.None)
+        {
+            bool fixZero = normalizer == PipelineNormalizer.MeanVarianceFixZero;
+            featurizer = featurizer
+                .Append(mlContext.Transforms.NormalizeMeanVariance("passenger_count", fixZero: fixZero))
+                .Append(mlContext.Transforms.NormalizeMeanVariance("trip_time_in_secs", fixZero: fixZero))
+                .Append(mlContext.Transforms.NormalizeMeanVariance("trip_distance", fixZero: fixZero));
+        }
+
+        featurizer = featurizer.Append(mlContext.Transforms.Concatenate(
+            "Features", "vendor_id_encoded", "rate_code_encoded", "payment_type_encoded", "passenger_count", "trip_time_in_secs", "trip_distance"));
+        return new RegressionDataSet(kept, featurizer, $"taxi fares from {path} (ML.NET sample pipeline, fares in [1, 150], {Describe(normalizer)})");
     }
 
-    private static RegressionDataSet LoadNumeric(MLContext mlContext, string path, string[] names, char separator, string labelColumn)
+    private static RegressionDataSet LoadNumeric(MLContext mlContext, string path, string[] names, char separator, string labelColumn, PipelineNormalizer normalizer)
     {
         int labelIndex = Array.IndexOf(names, labelColumn);
         if (labelIndex < 0)
@@ -83,10 +93,21 @@ public static class CsvRegressionData
         }
 
         IDataView data = mlContext.Data.CreateTextLoader(columns, separatorChar: separator, hasHeader: true).Load(path);
-        IEstimator<ITransformer> featurizer = mlContext.Transforms.Concatenate("Features", [.. features])
-            .Append(mlContext.Transforms.NormalizeMeanVariance("Features", fixZero: false)); // Centre and scale: what gradient descent wants.
-        return new RegressionDataSet(data, featurizer, $"{path}: {features.Count} numeric features, label '{labelColumn}' (normalised)");
+        IEstimator<ITransformer> featurizer = mlContext.Transforms.Concatenate("Features", [.. features]);
+        if (normalizer != PipelineNormalizer.None)
+        {
+            featurizer = featurizer.Append(mlContext.Transforms.NormalizeMeanVariance("Features", fixZero: normalizer == PipelineNormalizer.MeanVarianceFixZero));
+        }
+
+        return new RegressionDataSet(data, featurizer, $"{path}: {features.Count} numeric features, label '{labelColumn}' ({Describe(normalizer)})");
     }
+
+    private static string Describe(PipelineNormalizer normalizer) => normalizer switch
+    {
+        PipelineNormalizer.None => "no normaliser",
+        PipelineNormalizer.MeanVarianceFixZero => "NormalizeMeanVariance, fixZero: true",
+        _ => "NormalizeMeanVariance, fixZero: false",
+    };
 
     private static char DetectSeparator(string header)
     {

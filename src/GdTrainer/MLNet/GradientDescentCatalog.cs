@@ -8,14 +8,15 @@ public static class GradientDescentCatalog
     /// <summary>
     /// Creates a <see cref="GradientDescentRegressionTrainer"/>: linear regression trained by mini-batch
     /// gradient descent on the mean squared error. The other options keep their defaults (see
-    /// <see cref="GradientDescentRegressionTrainer.Options"/>).
+    /// <see cref="GradientDescentRegressionTrainer.Options"/>): the features are standardised inside the trainer,
+    /// training stops when the loss converges, and runs are deterministic (a fixed seed).
     /// </summary>
     /// <param name="catalog">The regression trainers catalog.</param>
     /// <param name="labelColumnName">The label column (Single). Default: <c>"Label"</c>.</param>
     /// <param name="featureColumnName">The feature column (known-size vector of Single). Default: <c>"Features"</c>.</param>
     /// <param name="exampleWeightColumnName">The optional example-weight column (Single). Default: null.</param>
-    /// <param name="learningRate">The step size. Default: 0.1.</param>
-    /// <param name="numberOfEpochs">The number of passes over the data. Default: 10.</param>
+    /// <param name="learningRate">The step size, or null to derive it from the data's curvature. Default: null.</param>
+    /// <param name="numberOfEpochs">The most passes over the data; training stops earlier when it converges. Default: 1000.</param>
     /// <param name="batchSize">Rows per step; <see cref="GradientDescentRegressionTrainer.Options.FullBatch"/> for full batches. Default: 256.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the message names it and its value.</exception>
     public static GradientDescentRegressionTrainer GradientDescent(
@@ -23,8 +24,8 @@ public static class GradientDescentCatalog
         string labelColumnName = "Label",
         string featureColumnName = "Features",
         string? exampleWeightColumnName = null,
-        float learningRate = 0.1f,
-        int numberOfEpochs = 10,
+        float? learningRate = null,
+        int numberOfEpochs = 1000,
         int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(catalog);

@@ -15,8 +15,9 @@ public sealed class GradientDescentLinearModelParameters
     /// <param name="weights">One weight per feature; at least one.</param>
     /// <param name="bias">The intercept.</param>
     /// <param name="lossHistory">The training loss of each epoch (may be empty for a model not trained here).</param>
+    /// <param name="stopReason">Why training ended, or null for a model not trained here (or loaded from a file that does not record it).</param>
     /// <exception cref="ArgumentException">There are no weights, or a weight or the bias is NaN or infinite.</exception>
-    public GradientDescentLinearModelParameters(ReadOnlySpan<float> weights, float bias, ReadOnlySpan<float> lossHistory)
+    public GradientDescentLinearModelParameters(ReadOnlySpan<float> weights, float bias, ReadOnlySpan<float> lossHistory, TrainingStopReason? stopReason = null)
     {
         if (weights.IsEmpty)
         {
@@ -39,7 +40,14 @@ public sealed class GradientDescentLinearModelParameters
         _weights = weights.ToArray();
         Bias = bias;
         _lossHistory = lossHistory.ToArray();
+        StopReason = stopReason;
     }
+
+    /// <summary>Why training ended (converged, epoch limit, cancelled); null for a model not trained here or loaded from a file.</summary>
+    public TrainingStopReason? StopReason { get; }
+
+    /// <summary>The number of epochs training ran (the length of <see cref="LossHistory"/>).</summary>
+    public int EpochsRun => _lossHistory.Length;
 
     /// <summary>One weight per feature, in the order of the feature vector.</summary>
     public IReadOnlyList<float> Weights => _weights;

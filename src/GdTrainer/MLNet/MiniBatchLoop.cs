@@ -15,95 +15,232 @@ using GdTrainer.Optimizers;
 /// buffer, created once: an epoch copies no data and allocates no data buffer, and it reads memory
 /// sequentially (reshuffling the rows themselves every epoch made the random gather cost more than the
 /// arithmetic: ~30 ms per epoch on 1M x 20 against ~20 ms for the training itself).
+/// <para>
+/// The objective is the (example-weighted) mean loss over all rows, whatever the batch size. A step takes
+/// the gradient of its batch's mean loss, so a short last batch would weigh each of its rows
+/// <c>BatchSize / itsSize</c> times as much as the others in every epoch, and training would converge to a
+/// weighted fit. Each batch's gradient is therefore scaled by its share of the total weight times the number
+/// of batches (<c>W_b * m / W</c>): one epoch's steps then add up to <c>m</c> times the gradient of the
+/// objective, whose optimum is the fixed point of training for every batch size.
+/// </para>
 /// </remarks>
 internal sealed class MiniBatchLoop
 {
     private readonly Module _model;
     private readonly Loss _loss;
     private readonly Optimizer _optimizer;
-    private readonly Batch[] _batches;
-    private readonly int[] _batchOrder;
+    private readonly TrainingData _data;
+    private Batch[] _batches;
+    private int[] _batchOrder;
     private readonly FastRandom? _random;
     private readonly LearningRateSchedule _schedule;
-    private readonly float _initialLearningRate;
     private readonly long _totalSteps;
     private long _step;
 
-    // featureOffsets: values subtracted from every feature row before training (the means, to centre), or null.
+    /// <summary>Epochs of fewer batches report the loss measured over all rows after the epoch.</summary>
+    internal const int ExactLossBatchLimit = 32;
+
+    /// <param name="model">The model to train.</param>
+    /// <param name="loss">The loss.</param>
+    /// <param name="optimizer">The optimizer; its learning rate is set before every step.</param>
+    /// <param name="data">The training rows, already transformed as trained.</param>
+    /// <param name="batchSize">Rows per step (at most the row count is used).</param>
+    /// <param name="random">Shuffles the batch order every epoch, or null to keep it.</param>
+    /// <param name="schedule">How the learning rate changes within the run.</param>
+    /// <param name="epochs">The epoch limit (the cosine schedule spans it).</param>
     internal MiniBatchLoop(
-        Module model, Loss loss, Optimizer optimizer, TrainingData data, int batchSize, bool shuffle, int seed, LearningRateSchedule schedule, int epochs,
-        float[]? featureOffsets)
+        Module model, Loss loss, Optimizer optimizer, TrainingData data, int batchSize, FastRandom? random, LearningRateSchedule schedule, int epochs)
     {
         _model = model;
         _loss = loss;
         _optimizer = optimizer;
+        _random = random;
+        _data = data;
+        (_batches, _batchOrder) = CutBatches(data, batchSize);
+        _schedule = schedule;
+        _totalSteps = (long)epochs * _batches.Length;
+        BaseLearningRate = optimizer.LearningRate;
+    }
+
+    /// <summary>
+    /// The rate of the constant and adaptive schedules, and the starting rate of the cosine schedule;
+    /// the trainer lowers it when the adaptive schedule reaches a plateau.
+    /// </summary>
+    internal float BaseLearningRate { get; set; }
+
+    /// <summary>The rows per batch (the last batch may hold fewer).</summary>
+    internal int BatchSize => _batches[0].Labels.Length;
+
+    /// <summary>Whether one batch holds every row (full-batch gradient descent).</summary>
+    internal bool IsFullBatch => _batches.Length == 1;
+
+    /// <summary>Re-cuts the (already shuffled) rows into batches of <paramref name="batchSize"/> rows, from the next epoch on.</summary>
+    internal void SetBatchSize(int batchSize) => (_batches, _batchOrder) = CutBatches(_data, batchSize);
+
+    /// <summary>The number of steps (batches) of every epoch.</summary>
+    internal int StepsPerEpoch => _batches.Length;
+
+    /// <summary>The learning rate of the latest step.</summary>
+    internal float CurrentLearningRate => _optimizer.LearningRate;
+
+    /// <summary>The loss of the first step of the run, before any update (the reference for divergence).</summary>
+    internal float InitialLoss { get; private set; } = float.NaN;
+
+    /// <summary>
+    /// Runs one epoch and returns its loss. With many batches, it is the weighted mean of the batch losses, each
+    /// measured before its update: free, and an average over enough steps to be smooth. With fewer than
+    /// <see cref="ExactLossBatchLimit"/> batches that average depends on the order the batches happened to run in
+    /// (with 2 batches, by more than the convergence tolerance), so the loss is measured over all rows after the
+    /// epoch, at a cost below the epoch's own; a full batch measures it exactly before its one update.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A batch loss is NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
+    internal float RunEpoch(int epoch, CancellationToken cancellationToken)
+    {
+        if (_batches.Length >= ExactLossBatchLimit)
+        {
+            // With few batches their order stays fixed (the rows were shuffled once): the iterate at the end of an
+            // epoch is then a smooth function of the weights, so the loss measured there falls steadily until the
+            // run has converged at the current rate, instead of jumping with whichever batch happened to run last.
+            _random?.Shuffle(_batchOrder.AsSpan());
+        }
+
+        double weightedLossSum = 0;
+        double weightedSquareSum = 0;
+        double weightSum = 0;
+        foreach (int index in _batchOrder)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            Batch batch = _batches[index];
+            _optimizer.LearningRate = _schedule == LearningRateSchedule.Cosine
+                ? LearningRateScheduler.LearningRateAt(_schedule, BaseLearningRate, _step, _totalSteps)
+                : BaseLearningRate;
+            _step++;
+            _optimizer.ZeroGrad();
+            Tensor<float> loss = _loss.Compute(_model.Forward(batch.Features), batch.Labels, batch.Weights);
+            float value = loss.Item();
+            if (!float.IsFinite(value))
+            {
+                throw TrainingErrors.Diverged(epoch, $"the training loss became {value}", _optimizer.LearningRate);
+            }
+
+            if (float.IsNaN(InitialLoss))
+            {
+                InitialLoss = value;
+            }
+
+            loss.Backward(batch.GradientScale);
+            _optimizer.Step();
+            weightedLossSum += value * batch.TotalWeight;
+            weightedSquareSum += (double)value * value * batch.TotalWeight;
+            weightSum += batch.TotalWeight;
+        }
+
+        if (_batches.Length < ExactLossBatchLimit)
+        {
+            LossNoise = 0;
+            LastLoss = _batches.Length == 1 ? weightedLossSum / weightSum : MeasureLoss();
+            return (float)LastLoss;
+        }
+
+        // The standard error of the weighted mean of the batch losses: an improvement below it is not evidence of progress.
+        double mean = weightedLossSum / weightSum;
+        double variance = Math.Max((weightedSquareSum / weightSum) - (mean * mean), 0);
+        LossNoise = Math.Sqrt(variance / _batches.Length);
+        LastLoss = mean;
+        return (float)mean;
+    }
+
+    /// <summary>The last epoch's loss as returned by <see cref="RunEpoch"/>, in double (for the convergence rule).</summary>
+    internal double LastLoss { get; private set; }
+
+    /// <summary>
+    /// The standard error of the last epoch's loss as an estimate (0 when it was measured exactly): the spread of its
+    /// batch losses over the square root of their number.
+    /// </summary>
+    internal double LossNoise { get; private set; }
+
+    /// <summary>
+    /// The loss of the current model over all rows (without recording a graph). For the linear model and the mean
+    /// squared error it is computed in double, predictions included: near the optimum the float computation's rounding
+    /// (~5e-9 relative on a few hundred rows) hides the improvements the convergence rule must see to bring the weights
+    /// within 1e-4 of the optimum.
+    /// </summary>
+    private double MeasureLoss()
+    {
+        double weightedLossSum = 0;
+        double weightSum = 0;
+        using (Autograd.NoGrad())
+        {
+            foreach (Batch batch in _batches)
+            {
+                if (_loss is MeanSquaredErrorLoss && _model is LinearModel linear)
+                {
+                    weightedLossSum += SquaredErrorInDouble(linear, batch);
+                }
+                else
+                {
+                    weightedLossSum += _loss.Compute(_model.Forward(batch.Features), batch.Labels, batch.Weights).Item() * batch.TotalWeight;
+                }
+
+                weightSum += batch.TotalWeight;
+            }
+        }
+
+        return weightedLossSum / weightSum;
+    }
+
+    /// <summary><c>sum(w_i (b + x_i . weights - y_i)^2)</c> over the batch, in double.</summary>
+    private static double SquaredErrorInDouble(LinearModel model, Batch batch)
+    {
+        ReadOnlySpan<float> weights = model.Weights.Data;
+        double bias = model.Bias.Data[0];
+        ReadOnlySpan<float> x = batch.Features.Data;
+        ReadOnlySpan<float> y = batch.Labels.Data;
+        ReadOnlySpan<float> w = batch.Weights is null ? default : batch.Weights.Data;
+        int d = weights.Length;
+        double sum = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            double residual = bias - y[i];
+            ReadOnlySpan<float> row = x.Slice(i * d, d);
+            for (int j = 0; j < d; j++)
+            {
+                residual += (double)row[j] * weights[j];
+            }
+
+            sum += (w.IsEmpty ? 1.0 : w[i]) * residual * residual;
+        }
+
+        return sum;
+    }
+
+    /// <summary>Contiguous batches of <paramref name="batchSize"/> rows (views over the training buffers), in order.</summary>
+    private static (Batch[] Batches, int[] Order) CutBatches(TrainingData data, int batchSize)
+    {
         int rows = data.RowCount;
         int d = data.FeatureCount;
         batchSize = Math.Min(batchSize, rows);
-        if (shuffle && batchSize < rows)
-        {
-            // A full batch's gradient does not depend on the order, so only mini-batches are shuffled.
-            _random = new FastRandom(seed);
-            data.PermuteRows(_random, featureOffsets); // Centred while being copied: one pass instead of two.
-        }
-        else if (featureOffsets is not null)
-        {
-            data.SubtractFromRows(featureOffsets);
-        }
-
         int count = (rows + batchSize - 1) / batchSize;
-        _batches = new Batch[count];
-        _batchOrder = new int[count];
+        var batches = new Batch[count];
+        var order = new int[count];
         for (int b = 0; b < count; b++)
         {
             int start = b * batchSize;
             int size = Math.Min(batchSize, rows - start);
             Tensor<float>? weights = data.Weights is null ? null : Tensor.Wrap(data.Weights, start, [size]);
             double totalWeight = weights is null ? size : System.Numerics.Tensors.TensorPrimitives.Sum<float>(weights.Data);
-            _batches[b] = new Batch(start, Tensor.Wrap(data.Features, start * d, [size, d]), Tensor.Wrap(data.Labels, start, [size]), weights, totalWeight);
-            _batchOrder[b] = b;
+            var gradientScale = Tensor.Scalar((float)(totalWeight * count / data.TotalWeight));
+            batches[b] = new Batch(start, Tensor.Wrap(data.Features, start * d, [size, d]), Tensor.Wrap(data.Labels, start, [size]), weights, totalWeight, gradientScale);
+            order[b] = b;
         }
 
-        _schedule = schedule;
-        _initialLearningRate = optimizer.LearningRate;
-        _totalSteps = (long)epochs * count;
+        return (batches, order);
     }
 
-    /// <summary>The learning rate of the latest step.</summary>
-    internal float CurrentLearningRate => _optimizer.LearningRate;
-
-    /// <summary>Runs one epoch and returns its loss: the weighted mean of the batch losses (each measured before its update).</summary>
-    /// <exception cref="InvalidOperationException">A batch loss is NaN or infinite.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
-    internal float RunEpoch(int epoch, CancellationToken cancellationToken)
-    {
-        _random?.Shuffle(_batchOrder.AsSpan());
-        double weightedLossSum = 0;
-        double weightSum = 0;
-        foreach (int index in _batchOrder)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            Batch batch = _batches[index];
-            _optimizer.LearningRate = LearningRateScheduler.LearningRateAt(_schedule, _initialLearningRate, _step++, _totalSteps);
-            _optimizer.ZeroGrad();
-            Tensor<float> loss = _loss.Compute(_model.Forward(batch.Features), batch.Labels, batch.Weights);
-            float value = loss.Item();
-            if (!float.IsFinite(value))
-            {
-                throw new InvalidOperationException(
-                    $"GradientDescent diverged in epoch {epoch}: the training loss became {value} (batch starting at row {batch.Start} of the shuffled data). " +
-                    $"Use a smaller learning rate (it is {_optimizer.LearningRate}) or normalise the features (e.g. mlContext.Transforms.NormalizeMeanVariance).");
-            }
-
-            loss.Backward();
-            _optimizer.Step();
-            weightedLossSum += value * batch.TotalWeight;
-            weightSum += batch.TotalWeight;
-        }
-
-        return (float)(weightedLossSum / weightSum);
-    }
-
-    /// <summary>One mini-batch: views over the training buffers and the batch's total example weight.</summary>
-    private sealed record Batch(int Start, Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights, double TotalWeight);
+    /// <summary>
+    /// One mini-batch: views over the training buffers, the batch's total example weight, and the factor its
+    /// gradient is scaled by (its share of the total weight times the number of batches), as a ready seed for backward.
+    /// </summary>
+    private sealed record Batch(int Start, Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights, double TotalWeight, Tensor<float> GradientScale);
 }

@@ -16,4 +16,8 @@ internal static partial class TrainerLog
     [LoggerMessage(EventId = 3, EventName = "RowsSkipped", Level = LogLevel.Warning,
         Message = "GradientDescent skipped {Skipped} of {Total} rows whose label, features or weight were NaN or infinite (or whose example weight was not positive)")]
     internal static partial void RowsSkipped(ILogger logger, long skipped, long total);
+
+    [LoggerMessage(EventId = 4, EventName = "TrainingStopped", Level = LogLevel.Information,
+        Message = "GradientDescent {Reason}: {EpochsRun} epochs, final training loss {Loss}")]
+    internal static partial void TrainingStopped(ILogger logger, string reason, int epochsRun, float loss);
 }

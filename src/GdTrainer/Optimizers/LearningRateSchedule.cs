@@ -13,4 +13,13 @@ public enum LearningRateSchedule
     /// progress; small steps late remove most of the noise that mini-batches leave in the weights.
     /// </summary>
     Cosine,
+
+    /// <summary>
+    /// The learning rate stays constant; each time the training loss reaches a plateau, the mini-batch grows tenfold
+    /// (at most 3 times, up to every row), and the next plateau ends training. A tenfold batch removes as much gradient
+    /// noise as a tenfold smaller rate (Smith et al., "Don't decay the learning rate, increase the batch size", 2018)
+    /// without slowing the steps down, and a data set small enough to fit in one batch finishes with full-batch gradient
+    /// descent, which has no noise and converges to the optimum itself. Applied by the trainer between epochs.
+    /// </summary>
+    Adaptive,
 }

@@ -20,7 +20,7 @@ public static class LearningRateScheduler
 
         return schedule switch
         {
-            LearningRateSchedule.Constant => initialLearningRate,
+            LearningRateSchedule.Constant or LearningRateSchedule.Adaptive => initialLearningRate, // Adaptive changes only between epochs.
             LearningRateSchedule.Cosine => (float)(initialLearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / totalSteps))),
             _ => throw new ArgumentOutOfRangeException(nameof(schedule), schedule, "Unknown learning-rate schedule."),
         };

@@ -2,6 +2,7 @@ namespace GdTrainer.Tests.MLNet;
 
 using GdTrainer.MLNet;
 using GdTrainer.Optimizers;
+using GdTrainer.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -92,6 +93,7 @@ public sealed class GradientDescentTrainerTests
             BatchSize = Options.FullBatch,
             NumberOfEpochs = 300,
             LearningRate = 0.3f,
+            FeatureStandardization = FeatureStandardization.Center,
         });
 
         (double[] weighted, double weightedBias) = LeastSquares.Solve(data.Features, data.Labels, data.Weights);
@@ -110,9 +112,9 @@ public sealed class GradientDescentTrainerTests
     {
         RegressionData data = Data(noise: 0.5f);
         const float lambda = 0.4f;
-        var model = Fit(data, new Options { L2Regularization = lambda, BatchSize = Options.FullBatch, NumberOfEpochs = 300, LearningRate = 0.3f });
+        var model = Fit(data, new Options { L2Regularization = lambda, BatchSize = Options.FullBatch, NumberOfEpochs = 300, LearningRate = 0.3f, FeatureStandardization = FeatureStandardization.Center });
 
-        // Minimising mean(r^2) + (lambda / 2) |w|^2 gives (X^T X + (lambda n / 2) I) w = X^T (y - b).
+        // Minimising mean(r^2) + (lambda / 2) |w|^2 (raw weights: the features are only centred) gives (X^T X + (lambda n / 2) I) w = X^T (y - b).
         (double[] ridge, double ridgeBias) = LeastSquares.Solve(data.Features, data.Labels, ridge: lambda * data.Rows / 2.0);
         for (int j = 0; j < ridge.Length; j++)
         {
@@ -135,6 +137,7 @@ public sealed class GradientDescentTrainerTests
             BatchSize = Options.FullBatch,
             NumberOfEpochs = 300,
             LearningRate = 0.3f,
+            FeatureStandardization = FeatureStandardization.Center,
         });
 
         double totalWeight = data.Weights.Sum(w => (double)w);
@@ -151,17 +154,19 @@ public sealed class GradientDescentTrainerTests
     public void LossHistoryHasOneValuePerEpochAndDecreasesOnAnEasyProblem()
     {
         RegressionData data = Data();
-        var model = Fit(data, new Options { BatchSize = Options.FullBatch, NumberOfEpochs = 12, LearningRate = 0.1f });
+        var model = Fit(data, new Options { BatchSize = Options.FullBatch, NumberOfEpochs = 12, LearningRate = 0.1f, Patience = 0 });
 
         Assert.Equal(12, model.LossHistory.Count);
+        Assert.Equal(TrainingStopReason.EpochLimit, model.Model.StopReason);
         for (int i = 1; i < model.LossHistory.Count; i++)
         {
             Assert.True(model.LossHistory[i] < model.LossHistory[i - 1], $"epoch {i + 1}: {model.LossHistory[i]} >= {model.LossHistory[i - 1]}");
         }
 
-        // The first epoch's loss is measured at the zero initialisation: mean(y^2).
-        double meanSquare = data.Labels.Average(y => (double)y * y);
-        Assert.Equal(meanSquare, model.LossHistory[0], meanSquare * 1e-5);
+        // The first epoch's loss is measured at the start: weights 0 and the bias at the label mean, so it is the labels' variance.
+        double mean = data.Labels.Average(y => (double)y);
+        double variance = data.Labels.Average(y => (y - mean) * (y - mean));
+        Assert.Equal(variance, model.LossHistory[0], variance * 1e-5);
     }
 
     [Fact]
@@ -213,9 +218,9 @@ public sealed class GradientDescentTrainerTests
 
         // The last epoch logged before the failure is the one before the epoch the message names.
         int lastLogged = logger.Events.Where(e => e.EventId.Id == 2).Max(e => (int)e.State["Epoch"]!);
-        Assert.Contains($"diverged in epoch {lastLogged + 1}:", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"diverged in epoch {lastLogged + 1} at learning rate 50:", error.Message, StringComparison.Ordinal);
         Assert.Contains("smaller learning rate", error.Message, StringComparison.Ordinal);
-        Assert.Contains("normalise the features", error.Message, StringComparison.Ordinal);
+        Assert.Contains("FeatureStandardization", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -223,7 +228,10 @@ public sealed class GradientDescentTrainerTests
     {
         RegressionData data = Data();
         var logger = new CapturingLogger();
-        var model = Fit(data, new Options { NumberOfEpochs = 7, LossLoggingInterval = 3, BatchSize = 32, Logger = logger, LearningRate = 0.05f });
+        var model = Fit(data, new Options
+        {
+            NumberOfEpochs = 7, LossLoggingInterval = 3, BatchSize = 32, Logger = logger, LearningRate = 0.05f, LearningRateSchedule = LearningRateSchedule.Cosine, Patience = 0,
+        });
 
         CapturingLogger.LogEvent[] epochs = logger.Events.Where(e => e.EventId.Id == 2).ToArray();
         Assert.Equal([1, 3, 6, 7], epochs.Select(e => (int)e.State["Epoch"]!));
@@ -235,7 +243,7 @@ public sealed class GradientDescentTrainerTests
             int epoch = (int)e.State["Epoch"]!;
             Assert.Equal(7, e.State["Epochs"]);
             Assert.Equal(model.LossHistory[epoch - 1], (float)e.State["Loss"]!);
-            // Cosine schedule (the default): the logged rate is the one of the epoch's last step.
+            // Cosine schedule: the logged rate is the one of the epoch's last step.
             const int stepsPerEpoch = (200 + 31) / 32;
             int lastStep = (epoch * stepsPerEpoch) - 1;
             double expectedRate = 0.05 * 0.5 * (1 + Math.Cos(Math.PI * lastStep / (7 * stepsPerEpoch)));
@@ -294,7 +302,7 @@ public sealed class GradientDescentTrainerTests
         (double[] exactWeights, double exactBias) = LeastSquares.Solve(data.Features, data.Labels);
 
         var centred = Fit(data, new Options { NumberOfEpochs = 5, BatchSize = 10, LearningRate = 0.01f, Seed = 2 });
-        var raw = Fit(data, new Options { NumberOfEpochs = 5, BatchSize = 10, LearningRate = 0.01f, Seed = 2, CenterFeatures = false });
+        var raw = Fit(data, new Options { NumberOfEpochs = 5, BatchSize = 10, LearningRate = 0.01f, Seed = 2, FeatureStandardization = GdTrainer.Training.FeatureStandardization.None, LearningRateSchedule = LearningRateSchedule.Cosine, Patience = 0 });
 
         // The centred run reports weights and bias for the raw features: its predictions on the raw
         // features match the closed form's, while five epochs of uncentred SGD are still far off.
@@ -355,11 +363,14 @@ public sealed class GradientDescentTrainerTests
         cancelled.Cancel();
         Assert.ThrowsAny<OperationCanceledException>(() => Fit(Data(), new Options { CancellationToken = cancelled.Token }));
 
+        // Cancelled after two complete epochs ("train until cancelled"): the model trained so far comes back and says why it stopped.
         using var midway = new CancellationTokenSource();
         var logger = new CapturingLogger { OnLog = e => { if (e.EventId.Id == 2 && (int)e.State["Epoch"]! == 2) { midway.Cancel(); } } };
-        Assert.ThrowsAny<OperationCanceledException>(() =>
-            Fit(Data(), new Options { NumberOfEpochs = 50, Logger = logger, CancellationToken = midway.Token }));
+        var model = Fit(Data(), new Options { NumberOfEpochs = int.MaxValue, Patience = 0, Logger = logger, CancellationToken = midway.Token });
         Assert.Equal(2, logger.Events.Where(e => e.EventId.Id == 2).Max(e => (int)e.State["Epoch"]!));
+        Assert.Equal(TrainingStopReason.Cancelled, model.Model.StopReason);
+        Assert.Equal(2, model.Model.EpochsRun);
+        Assert.Contains(logger.Events, e => e.EventId.Id == 4 && ((string)e.State["Reason"]!).Contains("cancelled after epoch 2", StringComparison.Ordinal));
     }
 
     [Theory]

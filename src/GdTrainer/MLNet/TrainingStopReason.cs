@@ -1,0 +1,17 @@
+namespace GdTrainer.MLNet;
+
+/// <summary>Why a training run ended.</summary>
+public enum TrainingStopReason
+{
+    /// <summary>It ran <c>NumberOfEpochs</c> epochs without meeting the convergence rule.</summary>
+    EpochLimit,
+
+    /// <summary>
+    /// The training loss stopped improving: <c>Patience</c> epochs in a row without a relative improvement of
+    /// <c>ConvergenceTolerance</c> (under the adaptive schedule, at the smallest learning rate it tries).
+    /// </summary>
+    Converged,
+
+    /// <summary>The cancellation token was cancelled after at least one complete epoch; the model is the one trained so far.</summary>
+    Cancelled,
+}

@@ -1,0 +1,99 @@
+namespace GdTrainer.Training;
+
+using System.Buffers;
+using System.Numerics.Tensors;
+using GdTrainer.Autograd;
+
+/// <summary>
+/// The default learning rate of mini-batch gradient descent on the mean squared error of a linear model,
+/// from the curvature of the data it trains on. The loss's Hessian is <c>H = 2 A^T W A / sum(W)</c> with
+/// <c>A = [X, 1]</c> (the features as trained plus the bias column). Plain gradient descent is stable below
+/// <c>2 / lambda_max(H)</c>; a mini-batch of <c>B</c> rows holding row <c>a</c> has curvature of at least
+/// <c>2 ||a||^2 / B</c> along it (Jain et al., "Parallelizing SGD for least squares", 2018, bound the step by the
+/// largest squared row norm in the same way), so the rate is <c>1 / (lambda_max(H) + 2 max ||a||^2 / B)</c>:
+/// half the full-batch limit, less for small batches and extreme rows.
+/// </summary>
+internal static class LearningRateEstimate
+{
+    /// <summary>Rows used to estimate the curvature: enough for a few-percent estimate of lambda_max at any size.</summary>
+    private const int SampleRows = 4096;
+
+    private const int PowerIterations = 30;
+
+    /// <summary>
+    /// The rate for rows <paramref name="features"/> (row-major, <paramref name="rowCount"/> x <paramref name="featureCount"/>,
+    /// already transformed as trained) with optional example weights, trained in batches of <paramref name="batchSize"/>.
+    /// </summary>
+    internal static float ForLinearLeastSquares(float[] features, float[]? weights, int rowCount, int featureCount, int batchSize)
+    {
+        // Rows are shuffled before this is called when training shuffles; otherwise evenly spaced rows form the sample.
+        int sampleCount = Math.Min(rowCount, SampleRows);
+        int d = featureCount;
+        float[] sample = ArrayPool<float>.Shared.Rent(sampleCount * d);
+        float[] sampleWeights = ArrayPool<float>.Shared.Rent(sampleCount);
+        double totalWeight = 0;
+        for (int s = 0; s < sampleCount; s++)
+        {
+            int row = (int)((long)s * rowCount / sampleCount);
+            features.AsSpan(row * d, d).CopyTo(sample.AsSpan(s * d, d));
+            sampleWeights[s] = weights?[row] ?? 1f;
+            totalWeight += sampleWeights[s];
+        }
+
+        // The largest squared row norm over all rows (plus 1 for the bias column): a mini-batch holding that row
+        // has at least 2 ||a||^2 / B of curvature along it, and a rare extreme row is easily missing from the sample.
+        float largestNorm = 0;
+        for (int row = 0; row < rowCount; row++)
+        {
+            ReadOnlySpan<float> values = features.AsSpan(row * d, d);
+            largestNorm = MathF.Max(largestNorm, TensorPrimitives.Dot(values, values));
+        }
+
+        double rowCurvature = largestNorm + 1.0;
+
+        double lambda = LargestEigenvalue(sample, sampleWeights, sampleCount, d, totalWeight);
+        ArrayPool<float>.Shared.Return(sample);
+        ArrayPool<float>.Shared.Return(sampleWeights);
+
+        // H = 2 M, where M = A^T W A / sum(W).
+        double rate = 1 / ((2 * lambda) + (2 * rowCurvature / Math.Min(batchSize, rowCount)));
+        return (float)rate;
+    }
+
+    /// <summary>lambda_max of <c>M = A^T W A / sum(W)</c>, <c>A = [X, 1]</c>, by power iteration from the all-ones vector.</summary>
+    private static double LargestEigenvalue(float[] sample, float[] sampleWeights, int rows, int d, double totalWeight)
+    {
+        ReadOnlySpan<float> x = sample.AsSpan(0, rows * d);
+        ReadOnlySpan<float> w = sampleWeights.AsSpan(0, rows);
+        float[] projections = ArrayPool<float>.Shared.Rent(rows);
+        Span<float> u = projections.AsSpan(0, rows);
+        var v = new float[d];
+        var next = new float[d];
+        float vBias = 1f / MathF.Sqrt(d + 1);
+        Array.Fill(v, vBias);
+        double lambda = 0;
+        for (int iteration = 0; iteration < PowerIterations; iteration++)
+        {
+            // u = w * (X v + v_bias) / sum(w); next = X^T u; next_bias = sum(u).
+            MatrixVectorKernels<float>.Multiply(x, v, u, rows, d);
+            TensorPrimitives.Add(u, vBias, u);
+            TensorPrimitives.Multiply(u, w, u);
+            TensorPrimitives.Multiply(u, (float)(1 / totalWeight), u);
+            Array.Clear(next);
+            MatrixVectorKernels<float>.MultiplyTransposedAdd(x, u, next, rows, d);
+            float nextBias = TensorPrimitives.Sum<float>(u);
+            double norm = Math.Sqrt(((double)TensorPrimitives.Dot<float>(next, next)) + ((double)nextBias * nextBias));
+            if (norm == 0)
+            {
+                break;
+            }
+
+            lambda = norm; // ||M v|| with ||v|| = 1 converges to lambda_max from below.
+            TensorPrimitives.Multiply(next, (float)(1 / norm), v);
+            vBias = (float)(nextBias / norm);
+        }
+
+        ArrayPool<float>.Shared.Return(projections);
+        return lambda;
+    }
+}
