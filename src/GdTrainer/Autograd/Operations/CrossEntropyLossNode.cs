@@ -91,6 +91,10 @@ internal sealed class CrossEntropyLossNode<T> : LossNode<T>
         T classWeightTotal = hasClassWeights ? TensorPrimitives.Sum(classWeights) : T.CreateTruncating(classes);
         bool smoothing = labelSmoothing > T.Zero;
 
+        // exp(x - max) of a row, computed once with the SIMD kernels: in the row's gradient slot when the
+        // gradient is needed (it becomes the softmax there), else in one pooled row.
+        T[]? rowScratch = gradient is null ? RentScratch(classes) : null;
+
         // Numerator and denominator accumulate in double: float running sums over a batch lose digits.
         double numerator = 0;
         double denominator = 0;
@@ -102,11 +106,10 @@ internal sealed class CrossEntropyLossNode<T> : LossNode<T>
             T targetWeight = hasClassWeights ? classWeights[target] : T.One;
 
             T max = TensorPrimitives.Max(row);
-            T sumOfExps = T.Zero;
-            for (int j = 0; j < classes; j++)
-            {
-                sumOfExps += T.Exp(row[j] - max);
-            }
+            Span<T> exps = gradient is not null ? gradient.AsSpan(i * classes, classes) : rowScratch.AsSpan(0, classes);
+            TensorPrimitives.Subtract(row, max, exps);
+            TensorPrimitives.Exp(exps, exps);
+            T sumOfExps = TensorPrimitives.Sum<T>(exps);
 
             // -log q_ij = (max - x_ij) + log(sum exp(x - max)): every term is finite for any finite logits.
             T logSum = T.Log(sumOfExps);
@@ -127,28 +130,36 @@ internal sealed class CrossEntropyLossNode<T> : LossNode<T>
 
             if (gradient is not null)
             {
-                Span<T> g = gradient.AsSpan(i * classes, classes);
-                T inverseSum = T.One / sumOfExps;
+                // g = s [((1 - eps) a_c + (eps / k) A) q - (eps / k) a - (1 - eps) a_c onehot(c)], q = exps / sum.
+                Span<T> g = exps;
                 T nllScale = keep * targetWeight;
                 T probabilityScale = nllScale + (smoothingPerClass * classWeightTotal);
-                for (int j = 0; j < classes; j++)
+                TensorPrimitives.Multiply(g, probabilityScale * exampleWeight / sumOfExps, g);
+                if (smoothing && hasClassWeights)
                 {
-                    T probability = T.Exp(row[j] - max) * inverseSum;
-                    T value = probabilityScale * probability;
-                    if (smoothing)
-                    {
-                        value -= smoothingPerClass * (hasClassWeights ? classWeights[j] : T.One);
-                    }
-
-                    g[j] = value * exampleWeight;
+                    TensorPrimitives.MultiplyAdd(classWeights, -smoothingPerClass * exampleWeight, g, g);
+                }
+                else if (smoothing)
+                {
+                    TensorPrimitives.Subtract(g, smoothingPerClass * exampleWeight, g);
                 }
 
                 g[target] -= nllScale * exampleWeight;
             }
         }
 
+        if (rowScratch is not null)
+        {
+            ReturnScratch(rowScratch);
+        }
+
         if (!(denominator > 0))
         {
+            if (gradient is not null)
+            {
+                ReturnScratch(gradient);
+            }
+
             throw new ArgumentException(
                 string.Create(CultureInfo.InvariantCulture, $"{LossName}: the weights of this batch (example weight times the class weight of each row's target) sum to {denominator}; the weighted mean needs a positive sum. Check the class weights of the classes present in the batch."),
                 weights is null ? "classWeights" : nameof(weights));
