@@ -7,7 +7,7 @@ namespace GdTrainer.Autograd;
 /// <c>torch.nn.functional</c>): each is a single graph node, so a training step records and frees
 /// fewer nodes and buffers than the same formula written with elementary operations.
 /// </summary>
-public static class Functional
+public static partial class Functional
 {
     /// <summary>
     /// <c>input @ weight + bias</c>: <c>[n, d] @ [d, k] + [k] -> [n, k]</c> or <c>[n, d] @ [d] + [1] -> [n]</c>

@@ -4,16 +4,38 @@ using GdTrainer.Autograd;
 
 /// <summary>
 /// A training objective: a differentiable scalar computed from a batch of predictions and targets,
-/// optionally weighting each example. Trainers depend only on this type, so other losses can
-/// replace <see cref="MeanSquaredErrorLoss"/> without changing the trainer.
+/// optionally weighting each example (PyTorch's loss modules with <c>reduction='mean'</c>). Trainers
+/// depend only on this type, so any loss can replace <see cref="MeanSquaredErrorLoss"/> without changing
+/// the trainer.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Shapes: a batch holds <c>n</c> examples; predictions are <c>[n]</c> (one output per example) or
+/// <c>[n, k]</c> (k outputs per example). Each loss documents the targets it accepts (the predictions'
+/// shape for the regression and binary losses, <c>[n]</c> class indices for <see cref="CrossEntropyLoss"/>).
+/// </para>
+/// <para>
+/// Weighting: without weights the loss is the plain mean of the pointwise losses over all elements. With
+/// example weights <c>w</c> (shape <c>[n]</c>, one per example) it is the weighted mean
+/// <c>sum_i w_i l_i / sum_i w_i</c>, where for <c>[n, k]</c> predictions <c>l_i</c> is the mean over the
+/// example's k outputs; so weights of all 1 give the unweighted loss, and scaling every weight by the same
+/// factor changes nothing. Weights are constants (no gradient flows to them) and must be finite and
+/// non-negative with a positive sum; otherwise an <see cref="ArgumentException"/> names the offending weight.
+/// A weight of 0 removes the example.
+/// </para>
+/// <para>
+/// A custom loss derives from this class and writes <see cref="Compute"/> with tensor operations
+/// (<see cref="Tensor{T}.Abs"/>, <see cref="Tensor{T}.Exp"/>, <see cref="Tensor{T}.Sum()"/>, ...); autograd
+/// differentiates it, so no backward code is needed. The built-in losses are single fused graph nodes.
+/// </para>
+/// </remarks>
 public abstract class Loss
 {
     /// <summary>Computes the loss of a batch as a scalar tensor, recording the graph when grad mode is on.</summary>
-    /// <param name="predictions">The model's outputs, shape <c>[n]</c>.</param>
-    /// <param name="targets">The true values, shape <c>[n]</c>.</param>
-    /// <param name="weights">Optional per-example weights, shape <c>[n]</c>, non-negative with a positive sum; null weighs every example 1.</param>
+    /// <param name="predictions">The model's outputs, shape <c>[n]</c> or <c>[n, k]</c> (see the derived class).</param>
+    /// <param name="targets">The true values, shape as the derived class documents (usually the predictions' shape).</param>
+    /// <param name="weights">Optional per-example weights, shape <c>[n]</c>, finite and non-negative with a positive sum; null weighs every example 1.</param>
     /// <returns>A scalar tensor.</returns>
-    /// <exception cref="ArgumentException">The shapes differ.</exception>
+    /// <exception cref="ArgumentException">The shapes do not fit (the message names them), or a weight is invalid.</exception>
     public abstract Tensor<float> Compute(Tensor<float> predictions, Tensor<float> targets, Tensor<float>? weights = null);
 }

@@ -5,7 +5,9 @@ namespace GdTrainer.Autograd;
 
 /// <summary>
 /// The (optionally weighted) mean squared error as one operation (PyTorch's <c>F.mse_loss</c>):
-/// <c>sum(w_i (p_i - t_i)^2) / sum(w_i)</c>, with <c>w_i = 1</c> when no weights are given. The residual
+/// <c>sum(w_i (p_i - t_i)^2) / sum(w_i)</c>, with <c>w_i = 1</c> when no weights are given. The weights have
+/// the target's shape, or for a <c>[n, k]</c> target one per row (<c>[n]</c>), broadcast along the row (the
+/// denominator is then <c>k sum(w)</c>); they must be finite and non-negative with a positive sum. The residual
 /// <c>p - t</c> is kept in a pooled buffer for the backward, <c>dp = 2 w (p - t) / sum(w)</c>,
 /// <c>dt = -dp</c>; the weights are constants.
 /// </summary>
@@ -15,11 +17,14 @@ internal sealed class MseLossNode<T> : Node<T>
     private readonly T[] _residual;
     private readonly T _scale;
 
-    private MseLossNode(Tensor<T> prediction, Tensor<T> target, Tensor<T>? weights, T[] residual, T scale)
+    private readonly int _rowLength;
+
+    private MseLossNode(Tensor<T> prediction, Tensor<T> target, Tensor<T>? weights, T[] residual, T scale, int rowLength)
         : base(prediction, target, weights)
     {
         _residual = residual;
         _scale = scale;
+        _rowLength = rowLength;
     }
 
     internal override string Name => "MseLoss";
@@ -33,30 +38,29 @@ internal sealed class MseLossNode<T> : Node<T>
                 nameof(target));
         }
 
-        if (weights is not null && !weights.Shape.SequenceEqual(target.Shape))
+        bool rowWeights = false;
+        T weightTotal = T.Zero;
+        if (weights is not null)
         {
-            throw new ArgumentException(
-                $"MseLoss: the weights have shape {Shapes.Format(weights.Shape)}; they must have the target's shape {Shapes.Format(target.Shape)}.",
-                nameof(weights));
-        }
-
-        if (weights is { RequiresGrad: true })
-        {
-            throw new ArgumentException("MseLoss treats example weights as constants; pass weights that do not require grad (Detach() them).", nameof(weights));
+            // One weight per element (the target's shape) or, for [n, k], one per row broadcast along it.
+            weightTotal = LossNode<T>.CheckWeights("MseLoss", weights, target, allowElementWeights: true, out rowWeights);
         }
 
         int n = prediction.Length;
         T[] residual = Node<T>.RentScratch(n);
         Span<T> r = residual.AsSpan(0, n);
         TensorPrimitives.Subtract(prediction.Data, target.Data, r);
-        T total = weights is null ? T.CreateTruncating(n) : TensorPrimitives.Sum<T>(weights.Data);
-        T squared = weights is null ? TensorPrimitives.Dot<T>(r, r) : WeightedSquares(r, weights.Data);
+        int columns = target.Rank == 2 ? target.Shape[1] : 1;
+        T total = weights is null ? T.CreateTruncating(n) : rowWeights ? weightTotal * T.CreateTruncating(columns) : weightTotal;
+        T squared = weights is null ? TensorPrimitives.Dot<T>(r, r)
+            : rowWeights ? RowWeightedSquares(r, weights.Data, columns)
+            : WeightedSquares(r, weights.Data);
         T loss = squared / total;
 
         Node<T>? node = null;
         if (ShouldRecord(prediction, target))
         {
-            node = new MseLossNode<T>(prediction, target, weights, residual, T.CreateTruncating(2) / total);
+            node = new MseLossNode<T>(prediction, target, weights, residual, T.CreateTruncating(2) / total, rowWeights ? columns : 0);
         }
         else
         {
@@ -72,7 +76,16 @@ internal sealed class MseLossNode<T> : Node<T>
         T[] scratch = RentScratch(n);
         Span<T> gradient = scratch.AsSpan(0, n);
         TensorPrimitives.Multiply(_residual.AsSpan(0, n), outputGradient[0] * _scale, gradient);
-        if (ThirdInput is not null)
+        if (ThirdInput is not null && _rowLength > 0)
+        {
+            ReadOnlySpan<T> weights = SavedThird.Data;
+            for (int i = 0; i < weights.Length; i++)
+            {
+                Span<T> row = gradient.Slice(i * _rowLength, _rowLength);
+                TensorPrimitives.Multiply(row, weights[i], row);
+            }
+        }
+        else if (ThirdInput is not null)
         {
             TensorPrimitives.Multiply(gradient, SavedThird.Data, gradient);
         }
@@ -88,6 +101,18 @@ internal sealed class MseLossNode<T> : Node<T>
     }
 
     protected override void OnReleased() => ReturnScratch(_residual);
+
+    private static T RowWeightedSquares(ReadOnlySpan<T> residual, ReadOnlySpan<T> weights, int columns)
+    {
+        T sum = T.Zero;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            ReadOnlySpan<T> row = residual.Slice(i * columns, columns);
+            sum += weights[i] * TensorPrimitives.Dot(row, row);
+        }
+
+        return sum;
+    }
 
     private static T WeightedSquares(ReadOnlySpan<T> residual, ReadOnlySpan<T> weights)
     {

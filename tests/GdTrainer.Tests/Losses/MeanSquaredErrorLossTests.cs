@@ -1,4 +1,4 @@
-namespace GdTrainer.Tests.Optimization;
+namespace GdTrainer.Tests.Losses;
 
 using GdTrainer.Autograd;
 using GdTrainer.Losses;

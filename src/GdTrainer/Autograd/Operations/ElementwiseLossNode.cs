@@ -1,0 +1,205 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace GdTrainer.Autograd;
+
+/// <summary>
+/// The pointwise part of an elementwise loss: the loss of one prediction <c>p</c> against one target
+/// <c>y</c> and its two partial derivatives. Implemented by small structs so that the generic node
+/// below is specialised (and the kernel inlined) per loss.
+/// </summary>
+internal interface IElementwiseLoss<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The loss's name as graphs and error messages show it.</summary>
+    static abstract string Name { get; }
+
+    /// <summary>Returns <c>l(p, y)</c> and sets <paramref name="dp"/> = dl/dp and <paramref name="dy"/> = dl/dy.</summary>
+    T Evaluate(T p, T y, out T dp, out T dy);
+}
+
+/// <summary>
+/// A loss that is a weighted mean of pointwise losses over predictions and targets of the same shape
+/// <c>[n]</c> or <c>[n, k]</c>: <c>sum_ij w_ij l(p_ij, y_ij) / sum_ij w_ij</c>, where the example weights are
+/// one per row (<c>w_ij = w_i</c>, so the denominator is <c>k sum_i w_i</c>), one per element, or all 1 (the
+/// plain mean over the <c>n k</c> elements, PyTorch's <c>reduction='mean'</c>). The forward pass computes
+/// each pointwise derivative once and saves <c>w_ij dl/dp_ij / sum(w)</c>; see <see cref="LossNode{T}"/>.
+/// </summary>
+internal sealed class ElementwiseLossNode<T, TKernel> : LossNode<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TKernel : struct, IElementwiseLoss<T>
+{
+    private ElementwiseLossNode(Tensor<T> prediction, Tensor<T> target, T[]? predictionGradient, T[]? targetGradient)
+        : base(prediction, target, predictionGradient, targetGradient)
+    {
+    }
+
+    internal override string Name => TKernel.Name;
+
+    internal static Tensor<T> Forward(Tensor<T> prediction, Tensor<T> target, Tensor<T>? weights, TKernel kernel)
+    {
+        CheckSameShape(TKernel.Name, prediction, target);
+        bool rowWeights = false;
+        T totalWeight = T.Zero;
+        if (weights is not null)
+        {
+            totalWeight = CheckWeights(TKernel.Name, weights, target, allowElementWeights: true, out rowWeights);
+        }
+
+        (_, int columns) = Layout(prediction);
+        int length = prediction.Length;
+        T[]? predictionGradient = RentGradient(prediction);
+        T[]? targetGradient = RentGradient(target);
+        ReadOnlySpan<T> p = prediction.Data;
+        ReadOnlySpan<T> y = target.Data;
+        ReadOnlySpan<T> w = weights is null ? default : weights.Data;
+
+        // The sum is accumulated in double: a float running sum over a large batch would lose digits.
+        double sum = 0;
+        for (int e = 0; e < length; e++)
+        {
+            T loss = kernel.Evaluate(p[e], y[e], out T dp, out T dy);
+            if (weights is not null)
+            {
+                T weight = rowWeights ? w[e / columns] : w[e];
+                loss *= weight;
+                dp *= weight;
+                dy *= weight;
+            }
+
+            sum += double.CreateTruncating(loss);
+            if (predictionGradient is not null)
+            {
+                predictionGradient[e] = dp;
+            }
+
+            if (targetGradient is not null)
+            {
+                targetGradient[e] = dy;
+            }
+        }
+
+        T denominator = weights is null
+            ? T.CreateTruncating(length)
+            : rowWeights ? totalWeight * T.CreateTruncating(columns) : totalWeight;
+        T inverse = T.One / denominator;
+        if (predictionGradient is not null)
+        {
+            TensorPrimitives.Multiply(predictionGradient.AsSpan(0, length), inverse, predictionGradient.AsSpan(0, length));
+        }
+
+        if (targetGradient is not null)
+        {
+            TensorPrimitives.Multiply(targetGradient.AsSpan(0, length), inverse, targetGradient.AsSpan(0, length));
+        }
+
+        T value = T.CreateTruncating(sum / double.CreateTruncating(denominator));
+        Node<T>? node = ShouldRecord(prediction, target)
+            ? new ElementwiseLossNode<T, TKernel>(prediction, target, predictionGradient, targetGradient)
+            : null;
+        return new Tensor<T>([value], Shapes.Scalar, node);
+    }
+}
+
+/// <summary>PyTorch's <c>l1_loss</c>: <c>|p - y|</c>; the derivative at <c>p = y</c> is 0, as PyTorch's <c>sign</c>.</summary>
+internal readonly struct L1LossKernel<T> : IElementwiseLoss<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static string Name => "L1Loss";
+
+    public T Evaluate(T p, T y, out T dp, out T dy)
+    {
+        T r = p - y;
+        dp = r > T.Zero ? T.One : r < T.Zero ? -T.One : r; // r itself at 0 (0) and for NaN (NaN)
+        dy = -dp;
+        return T.Abs(r);
+    }
+}
+
+/// <summary>
+/// PyTorch's <c>huber_loss</c> with threshold <c>delta</c>: <c>0.5 r^2</c> for <c>|r| &lt; delta</c>, else
+/// <c>delta (|r| - 0.5 delta)</c>, with <c>r = p - y</c>; the derivative is <c>r</c> inside and
+/// <c>delta sign(r)</c> outside (both equal at <c>|r| = delta</c>).
+/// </summary>
+internal readonly struct HuberLossKernel<T>(T delta) : IElementwiseLoss<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static readonly T s_half = T.CreateTruncating(0.5);
+
+    public static string Name => "HuberLoss";
+
+    public T Evaluate(T p, T y, out T dp, out T dy)
+    {
+        T r = p - y;
+        T magnitude = T.Abs(r);
+        T loss;
+        if (magnitude < delta)
+        {
+            dp = r;
+            loss = s_half * r * r;
+        }
+        else
+        {
+            dp = r > T.Zero ? delta : r < T.Zero ? -delta : r; // NaN stays NaN
+            loss = delta * (magnitude - (s_half * delta));
+        }
+
+        dy = -dp;
+        return loss;
+    }
+}
+
+/// <summary>
+/// PyTorch's <c>poisson_nll_loss(log_input=True)</c>: <c>exp(p) - y p</c> with <c>p</c> the log of the rate;
+/// with <c>full</c>, plus the Stirling approximation of <c>log(y!)</c>, <c>y log y - y + 0.5 log(2 pi y)</c>,
+/// for targets above 1 (PyTorch adds it only where <c>y &gt; 1</c>).
+/// </summary>
+internal readonly struct PoissonNllLossKernel<T>(bool full) : IElementwiseLoss<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static readonly T s_half = T.CreateTruncating(0.5);
+    private static readonly T s_twoPi = T.CreateTruncating(2 * Math.PI);
+
+    public static string Name => "PoissonNllLoss";
+
+    public T Evaluate(T p, T y, out T dp, out T dy)
+    {
+        T rate = T.Exp(p);
+        dp = rate - y;
+        dy = -p;
+        T loss = rate - (y * p);
+        if (full && y > T.One)
+        {
+            T logY = T.Log(y);
+            loss += (y * logY) - y + (s_half * T.Log(s_twoPi * y));
+            dy += logY + (s_half / y);
+        }
+
+        return loss;
+    }
+}
+
+/// <summary>
+/// PyTorch's <c>binary_cross_entropy_with_logits</c> in its stable form: with <c>x</c> the logit, <c>y</c> the
+/// target probability and <c>c = 1 + (posWeight - 1) y</c> (1 without a positive-class weight),
+/// <c>l = (1 - y) x + c softplus(-x)</c>, <c>softplus(-x) = max(-x, 0) + log(1 + exp(-|x|))</c>; without
+/// a positive-class weight this is <c>max(x, 0) - x y + log(1 + exp(-|x|))</c>. Derivatives:
+/// <c>dl/dx = c sigmoid(x) - posWeight y</c> (<c>sigmoid(x) - y</c> without a positive-class weight), <c>dl/dy = -x + (posWeight - 1) softplus(-x)</c>.
+/// </summary>
+internal readonly struct BinaryCrossEntropyWithLogitsKernel<T>(T positiveClassWeight) : IElementwiseLoss<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static string Name => "BinaryCrossEntropyWithLogitsLoss";
+
+    public T Evaluate(T p, T y, out T dp, out T dy)
+    {
+        T decay = T.Exp(-T.Abs(p)); // in (0, 1]: never overflows
+        T softplusOfNegative = T.Max(-p, T.Zero) + T.LogP1(decay);
+        T sigmoid = p >= T.Zero ? T.One / (T.One + decay) : decay / (T.One + decay);
+        T extra = positiveClassWeight - T.One;
+        T c = T.One + (extra * y);
+        dp = (c * sigmoid) - (positiveClassWeight * y); // = (1 - y) - c sigmoid(-x), without the cancellation for x << 0
+        dy = (extra * softplusOfNegative) - p;
+        return ((T.One - y) * p) + (c * softplusOfNegative);
+    }
+}
