@@ -30,6 +30,11 @@ public sealed class ParameterGroup
             OptimizerChecks.NonNegative(decay, nameof(weightDecay), "weight decay");
         }
 
+        if (learningRate is { } rate)
+        {
+            OptimizerChecks.NonNegative(rate, nameof(learningRate), "learning rate of a parameter group");
+        }
+
         Parameters = parameters.ToArray();
         foreach (Tensor<float> parameter in Parameters)
         {
