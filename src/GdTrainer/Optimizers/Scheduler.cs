@@ -36,7 +36,7 @@ public abstract class Scheduler
     public IReadOnlyList<float> InitialLearningRates => _initialLearningRates;
 
     /// <summary>How many times the scheduler has been stepped (PyTorch's <c>last_epoch</c>); 0 after construction.</summary>
-    public int StepCount { get; private protected set; }
+    public int StepCount { get; protected set; }
 
     /// <summary>The current rate of the first group (PyTorch's <c>get_last_lr()[0]</c>); see <see cref="LearningRateOf"/> for the others.</summary>
     public float LearningRate => LearningRateOf(0);
@@ -55,5 +55,6 @@ public abstract class Scheduler
     /// <summary>Writes <paramref name="learningRate"/> into group <paramref name="groupIndex"/>.</summary>
     /// <param name="groupIndex">The group's index.</param>
     /// <param name="learningRate">The new rate (&gt;= 0, finite).</param>
-    private protected void SetLearningRate(int groupIndex, float learningRate) => Optimizer.Groups[groupIndex].LearningRate = learningRate;
+    /// <exception cref="ArgumentOutOfRangeException">The rate is negative, NaN or infinite.</exception>
+    protected void SetLearningRate(int groupIndex, float learningRate) => Optimizer.Groups[groupIndex].LearningRate = learningRate;
 }

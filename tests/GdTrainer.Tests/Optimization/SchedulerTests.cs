@@ -70,6 +70,13 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public void ACustomClosedFormNeedsOnlyItsFormula()
+    {
+        var scheduler = new InverseSquareRootScheduler(NewOptimizer());
+        AssertFollows(scheduler, 6, (initial, t) => initial / Math.Sqrt(t + 1));
+    }
+
+    [Fact]
     public void TheOptimizerStepsWithTheScheduledRate()
     {
         var p = Tensor.From<float>([1f], requiresGrad: true);
@@ -140,4 +147,16 @@ public sealed class SchedulerTests
     }
 
     private static double F(double x) => (float)x;
+
+    /// <summary>A user-defined schedule (what PyTorch's LambdaLR is for): lr_t = initial / √(t + 1).</summary>
+    private sealed class InverseSquareRootScheduler : ClosedFormScheduler
+    {
+        public InverseSquareRootScheduler(Optimizer optimizer)
+            : base(optimizer)
+        {
+            Apply();
+        }
+
+        public override double LearningRateAt(double initialLearningRate, int step) => initialLearningRate / Math.Sqrt(step + 1);
+    }
 }
