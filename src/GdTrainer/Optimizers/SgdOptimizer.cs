@@ -1,41 +1,180 @@
 namespace GdTrainer.Optimizers;
 
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using GdTrainer.Autograd;
 
 /// <summary>
-/// Plain stochastic gradient descent (PyTorch's <c>torch.optim.SGD</c> without momentum):
-/// <c>p -= lr * (grad + weightDecay * p)</c>, computed as <c>p = (1 - lr * weightDecay) * p - lr * grad</c>
-/// so that the gradient is left untouched and nothing is allocated.
+/// Stochastic gradient descent with optional momentum (PyTorch's <c>torch.optim.SGD</c>, whose algorithm box is
+/// the specification). For each parameter θ with gradient g, step t:
+/// <code>
+/// g = g + weightDecay·θ                               (if weightDecay ≠ 0)
+/// b = g  (t = 1);  b = momentum·b + (1 − dampening)·g  (t &gt; 1)   (if momentum ≠ 0)
+/// g = g + momentum·b  (nesterov)  or  g = b           (if momentum ≠ 0)
+/// θ = θ − lr·g
+/// </code>
+/// The momentum buffer is per parameter, created on its first step as a copy of the gradient (as PyTorch does).
+/// Steps allocate nothing after each parameter's first and leave the gradient untouched.
 /// </summary>
 public sealed class SgdOptimizer : Optimizer
 {
-    /// <summary>Creates SGD over parameter groups (each with its own weight decay).</summary>
+    private readonly Dictionary<Tensor<float>, float[]> _momentumBuffers = CreateStateTable<float[]>();
+
+    /// <summary>Creates SGD over parameter groups (each may set its own learning rate and weight decay).</summary>
     /// <param name="groups">The parameter groups.</param>
-    /// <param name="learningRate">The step size; PyTorch's default is 1e-3.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="learningRate"/> is not a positive finite number.</exception>
-    public SgdOptimizer(IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f)
-        : base(groups, learningRate)
+    /// <param name="learningRate">The learning rate of groups that set none (PyTorch <c>lr</c>, default 1e-3); &gt; 0.</param>
+    /// <param name="weightDecay">The L2 penalty added to the gradient, for groups that set none (PyTorch <c>weight_decay</c>, default 0); &gt;= 0.</param>
+    /// <param name="momentum">The momentum factor (PyTorch <c>momentum</c>, default 0: no momentum, no state); &gt;= 0.</param>
+    /// <param name="dampening">The dampening of the momentum (PyTorch <c>dampening</c>, default 0); in [0, 1].</param>
+    /// <param name="nesterov">Whether to use Nesterov momentum (PyTorch <c>nesterov</c>, default false); needs momentum &gt; 0 and dampening = 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is outside its range (the message names it).</exception>
+    /// <exception cref="ArgumentException">Nesterov is asked for without momentum or with dampening, or a group is invalid.</exception>
+    public SgdOptimizer(
+        IEnumerable<ParameterGroup> groups, float learningRate = 1e-3f, float weightDecay = 0f, float momentum = 0f, float dampening = 0f, bool nesterov = false)
+        : base(groups, learningRate, weightDecay)
     {
-    }
-
-    /// <summary>Creates SGD over <paramref name="parameters"/> with one weight decay for all of them.</summary>
-    /// <param name="parameters">Leaf tensors that require grad.</param>
-    /// <param name="learningRate">The step size; PyTorch's default is 1e-3.</param>
-    /// <param name="weightDecay">The L2 weight-decay coefficient. Default: 0.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The learning rate or weight decay is out of range.</exception>
-    public SgdOptimizer(IEnumerable<Tensor<float>> parameters, float learningRate = 1e-3f, float weightDecay = 0f)
-        : base([new ParameterGroup(parameters, weightDecay)], learningRate)
-    {
-    }
-
-    /// <inheritdoc/>
-    protected override void Update(Tensor<float> parameter, Tensor<float> gradient, ParameterGroup group)
-    {
-        if (group.WeightDecay != 0f)
+        OptimizerChecks.NonNegative(momentum, nameof(momentum), "momentum");
+        if (!(dampening >= 0f && dampening <= 1f))
         {
-            parameter.MultiplyInPlace(1f - (LearningRate * group.WeightDecay));
+            throw new ArgumentOutOfRangeException(nameof(dampening), dampening, $"The dampening must be in [0, 1], but was {OptimizerChecks.Format(dampening)}.");
         }
 
-        parameter.SubtractInPlace(gradient, LearningRate);
+        if (nesterov && (momentum <= 0f || dampening != 0f))
+        {
+            throw new ArgumentException(
+                $"Nesterov momentum requires a momentum > 0 and zero dampening, but momentum is {OptimizerChecks.Format(momentum)} and dampening {OptimizerChecks.Format(dampening)}.",
+                nameof(nesterov));
+        }
+
+        Momentum = momentum;
+        Dampening = dampening;
+        Nesterov = nesterov;
+    }
+
+    /// <summary>Creates SGD over <paramref name="parameters"/> as one group.</summary>
+    /// <param name="parameters">Leaf tensors that require grad.</param>
+    /// <param name="learningRate">The learning rate (PyTorch <c>lr</c>, default 1e-3); &gt; 0.</param>
+    /// <param name="weightDecay">The L2 penalty added to the gradient (PyTorch <c>weight_decay</c>, default 0); &gt;= 0.</param>
+    /// <param name="momentum">The momentum factor (PyTorch <c>momentum</c>, default 0); &gt;= 0.</param>
+    /// <param name="dampening">The dampening of the momentum (PyTorch <c>dampening</c>, default 0); in [0, 1].</param>
+    /// <param name="nesterov">Whether to use Nesterov momentum (PyTorch <c>nesterov</c>, default false).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is outside its range (the message names it).</exception>
+    /// <exception cref="ArgumentException">A tensor is not a leaf that requires grad, or Nesterov is asked for without momentum or with dampening.</exception>
+    public SgdOptimizer(
+        IEnumerable<Tensor<float>> parameters, float learningRate = 1e-3f, float weightDecay = 0f, float momentum = 0f, float dampening = 0f, bool nesterov = false)
+        : this([new ParameterGroup(parameters)], learningRate, weightDecay, momentum, dampening, nesterov)
+    {
+    }
+
+    /// <summary>The momentum factor (0: plain SGD).</summary>
+    public float Momentum { get; }
+
+    /// <summary>The dampening of the momentum.</summary>
+    public float Dampening { get; }
+
+    /// <summary>Whether Nesterov momentum is used.</summary>
+    public bool Nesterov { get; }
+
+    /// <inheritdoc/>
+    protected override void Update(Tensor<float> parameter, ReadOnlySpan<float> gradient, float learningRate, float weightDecay)
+    {
+        Span<float> theta = parameter.Data;
+        if (Momentum == 0f)
+        {
+            PlainStep(theta, gradient, learningRate, weightDecay);
+            return;
+        }
+
+        if (!_momentumBuffers.TryGetValue(parameter, out float[]? buffer))
+        {
+            // PyTorch: on the first step the buffer is the (decayed) gradient itself, b_1 = g_1.
+            buffer = new float[theta.Length];
+            for (int i = 0; i < buffer.Length; i++)
+            {
+                buffer[i] = gradient[i] + (weightDecay * theta[i]);
+            }
+
+            _momentumBuffers.Add(parameter, buffer);
+            MomentumStep(theta, gradient, buffer, learningRate, weightDecay, updateBuffer: false, Momentum, 1f - Dampening, Nesterov);
+            return;
+        }
+
+        MomentumStep(theta, gradient, buffer, learningRate, weightDecay, updateBuffer: true, Momentum, 1f - Dampening, Nesterov);
+    }
+
+    /// <summary><c>θ -= lr·(g + wd·θ)</c> in one fused pass.</summary>
+    private static void PlainStep(Span<float> theta, ReadOnlySpan<float> gradient, float learningRate, float weightDecay)
+    {
+        ref float t = ref MemoryMarshal.GetReference(theta);
+        ref float g = ref MemoryMarshal.GetReference(gradient);
+        int n = theta.Length;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var lr = new Vector<float>(learningRate);
+            var wd = new Vector<float>(weightDecay);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector<float> tv = Vector.LoadUnsafe(ref t, (nuint)i);
+                Vector<float> d = Vector.LoadUnsafe(ref g, (nuint)i) + (wd * tv);
+                (tv - (lr * d)).StoreUnsafe(ref t, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            float d = Unsafe.Add(ref g, i) + (weightDecay * Unsafe.Add(ref t, i));
+            Unsafe.Add(ref t, i) -= learningRate * d;
+        }
+    }
+
+    /// <summary>
+    /// One fused pass: <c>d = g + wd·θ; b = momentum·b + (1 − dampening)·d</c> (unless <paramref name="updateBuffer"/> is
+    /// false: on the first step <c>b</c> already holds <c>d</c>); then <c>θ -= lr·(d + momentum·b)</c> with Nesterov,
+    /// or <c>θ -= lr·b</c> without.
+    /// </summary>
+    private static void MomentumStep(
+        Span<float> theta, ReadOnlySpan<float> gradient, float[] buffer, float learningRate, float weightDecay, bool updateBuffer, float momentum, float gradientFactor, bool nesterov)
+    {
+        ref float t = ref MemoryMarshal.GetReference(theta);
+        ref float g = ref MemoryMarshal.GetReference(gradient);
+        ref float b = ref MemoryMarshal.GetArrayDataReference(buffer);
+        int n = theta.Length;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var lr = new Vector<float>(learningRate);
+            var wd = new Vector<float>(weightDecay);
+            var mu = new Vector<float>(momentum);
+            var gf = new Vector<float>(gradientFactor);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector<float> tv = Vector.LoadUnsafe(ref t, (nuint)i);
+                Vector<float> d = Vector.LoadUnsafe(ref g, (nuint)i) + (wd * tv);
+                Vector<float> bv = Vector.LoadUnsafe(ref b, (nuint)i);
+                if (updateBuffer)
+                {
+                    bv = (mu * bv) + (gf * d);
+                    bv.StoreUnsafe(ref b, (nuint)i);
+                }
+
+                Vector<float> direction = nesterov ? d + (mu * bv) : bv;
+                (tv - (lr * direction)).StoreUnsafe(ref t, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            float d = Unsafe.Add(ref g, i) + (weightDecay * Unsafe.Add(ref t, i));
+            ref float bi = ref Unsafe.Add(ref b, i);
+            if (updateBuffer)
+            {
+                bi = (momentum * bi) + (gradientFactor * d);
+            }
+
+            float direction = nesterov ? d + (momentum * bi) : bi;
+            Unsafe.Add(ref t, i) -= learningRate * direction;
+        }
     }
 }
