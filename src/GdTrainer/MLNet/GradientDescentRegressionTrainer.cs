@@ -107,8 +107,8 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
         var model = new LinearModel(featureCount);
         var groups = new[]
         {
-            new ParameterGroup(model.Parameters.Where(p => p.Kind == ParameterKind.Weight).Select(p => p.Value), _options.L2Regularization),
-            new ParameterGroup(model.Parameters.Where(p => p.Kind != ParameterKind.Weight).Select(p => p.Value)),
+            new ParameterGroup(model.NamedParameters().Where(p => p.Kind == ParameterKind.Weight).Select(p => p.Value), _options.L2Regularization),
+            new ParameterGroup(model.NamedParameters().Where(p => p.Kind != ParameterKind.Weight).Select(p => p.Value)),
         };
         var loop = new MiniBatchLoop(model, new MeanSquaredErrorLoss(), new SgdOptimizer(groups, _options.LearningRate), data, _options.BatchSize, _options.Shuffle, seed,
             _options.LearningRateSchedule, _options.NumberOfEpochs, featureMeans);
