@@ -12,9 +12,9 @@ public enum Activation
     /// <summary><see cref="Models.Sigmoid"/>: <c>1 / (1 + exp(-x))</c> (PyTorch's <c>nn.Sigmoid</c>).</summary>
     Sigmoid,
 
-    /// <summary><c>LeakyRelu</c> with the default slope 0.01 (PyTorch's <c>nn.LeakyReLU</c>).</summary>
+    /// <summary><see cref="Models.LeakyRelu"/> with the default slope 0.01 (PyTorch's <c>nn.LeakyReLU</c>).</summary>
     LeakyRelu,
 
-    /// <summary><c>Gelu</c>, the exact (erf) form (PyTorch's <c>nn.GELU</c>).</summary>
+    /// <summary><see cref="Models.Gelu"/>, the exact (erf) form (PyTorch's <c>nn.GELU</c>).</summary>
     Gelu,
 }

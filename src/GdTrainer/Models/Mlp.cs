@@ -116,6 +116,8 @@ public sealed class Mlp : Module
         Activation.Relu => new Relu(),
         Activation.Tanh => new Tanh(),
         Activation.Sigmoid => new Sigmoid(),
+        Activation.LeakyRelu => new LeakyRelu(),
+        Activation.Gelu => new Gelu(),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
 }

@@ -17,6 +17,10 @@ public sealed class MlpTests
         { Activation.Tanh, 1 },
         { Activation.Tanh, 2 },
         { Activation.Sigmoid, 3 },
+        { Activation.LeakyRelu, 1 },
+        { Activation.LeakyRelu, 2 },
+        { Activation.Gelu, 1 },
+        { Activation.Gelu, 3 },
     };
 
     [Theory]
@@ -220,6 +224,8 @@ public sealed class MlpTests
         Activation.Relu => Math.Max(x, 0),
         Activation.Tanh => Math.Tanh(x),
         Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
+        Activation.LeakyRelu => x > 0 ? x : 0.01 * x,
+        Activation.Gelu => x * 0.5 * (1 + ActivationTests.ErfSeries(x / Math.Sqrt(2))),
         _ => throw new ArgumentOutOfRangeException(nameof(activation)),
     };
 }
