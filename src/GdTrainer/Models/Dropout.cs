@@ -12,7 +12,10 @@ using GdTrainer.Autograd;
 /// Masks are reproducible: each training-mode <see cref="Forward"/> draws one 64-bit seed from the generator
 /// and expands it into the mask with SplitMix64 (two 32-bit uniforms per draw, an element kept when its
 /// uniform is at least <c>p * 2^32</c>), so two layers built with equally seeded generators produce the
-/// same sequence of masks. The gradient flows through the same mask (<c>grad * mask</c>).
+/// same sequence of masks. The gradient flows through the same mask (<c>grad * mask</c>). Filling a
+/// <c>[256, 64]</c> mask this way measured 127 µs against 461 µs with a seeded <see cref="Random"/>'s
+/// <c>NextDouble</c> per element (whose legacy algorithm .NET keeps for seeded instances): 3.6x, Release
+/// build, best of 40 rounds on the shared 2-core machine under load, so the absolute numbers are high.
 /// </remarks>
 public sealed class Dropout : Module
 {
