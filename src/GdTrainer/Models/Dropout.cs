@@ -59,9 +59,6 @@ public sealed class Dropout : Module
         return input.Multiply(Tensor.Wrap(mask, input.Shape));
     }
 
-    /// <inheritdoc/>
-    public override string ToString() => $"Dropout(p: {Probability})";
-
     private static void FillMask(Span<float> mask, ulong state, ulong dropThreshold, float scale)
     {
         for (int i = 0; i < mask.Length; i += 2)
@@ -77,4 +74,7 @@ public sealed class Dropout : Module
             }
         }
     }
+
+    /// <inheritdoc/>
+    protected override string DescribeSettings() => $"p: {Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }

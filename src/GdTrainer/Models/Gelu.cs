@@ -27,5 +27,5 @@ public sealed class Gelu : Module
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"Gelu(tanhApproximation: {TanhApproximation})";
+    protected override string DescribeSettings() => TanhApproximation ? "tanhApproximation: true" : string.Empty;
 }

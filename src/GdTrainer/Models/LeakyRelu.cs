@@ -34,5 +34,5 @@ public sealed class LeakyRelu : Module
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"LeakyRelu(negativeSlope: {NegativeSlope})";
+    protected override string DescribeSettings() => $"negativeSlope: {NegativeSlope.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 }

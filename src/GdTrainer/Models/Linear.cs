@@ -79,9 +79,6 @@ public sealed class Linear : Module
         return Bias is null ? input.MatMul(Weight) : Functional.Linear(input, Weight, Bias);
     }
 
-    /// <inheritdoc/>
-    public override string ToString() => $"Linear(inputs: {InputSize}, outputs: {OutputSize}, bias: {Bias is not null})";
-
     private static Tensor<float> Uniform(int[] shape, double bound, Random generator)
     {
         Tensor<float> tensor = Tensor.Zeros(shape, requiresGrad: true);
@@ -93,4 +90,7 @@ public sealed class Linear : Module
 
         return tensor;
     }
+
+    /// <inheritdoc/>
+    protected override string DescribeSettings() => $"inputs: {InputSize}, outputs: {OutputSize}, bias: {(Bias is null ? "false" : "true")}";
 }

@@ -44,4 +44,7 @@ public sealed class LinearModel : Module
 
         return Functional.Linear(features, Weights, Bias);
     }
+
+    /// <inheritdoc/>
+    protected override string DescribeSettings() => $"inputSize: {InputSize}";
 }

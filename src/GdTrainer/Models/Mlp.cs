@@ -106,9 +106,6 @@ public sealed class Mlp : Module
     /// <exception cref="ArgumentException">The input is not of shape <c>[n, InputSize]</c>.</exception>
     public override Tensor<float> Forward(Tensor<float> input) => Layers.Forward(input);
 
-    /// <inheritdoc/>
-    public override string ToString() => "Mlp(\n  (layers): " + Layers.ToString().Replace("\n", "\n  ", StringComparison.Ordinal) + "\n)";
-
     /// <summary>A new module computing <paramref name="activation"/> with its default settings.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The activation is not defined.</exception>
     public static Module CreateActivation(Activation activation) => activation switch

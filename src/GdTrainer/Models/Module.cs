@@ -1,5 +1,6 @@
 namespace GdTrainer.Models;
 
+using System.Text;
 using GdTrainer.Autograd;
 
 /// <summary>
@@ -89,6 +90,39 @@ public abstract class Module
 
     /// <summary>Puts this module and all its descendants in evaluation mode (PyTorch's <c>eval()</c>); same as <c>Train(false)</c>.</summary>
     public void Eval() => Train(false);
+
+    /// <summary>
+    /// Sets the gradient of every parameter to zero, keeping its memory (PyTorch's <c>zero_grad(set_to_none=False)</c>;
+    /// the same as <see cref="Optimizers.Optimizer.ZeroGrad"/> over <see cref="Parameters"/>).
+    /// </summary>
+    public void ZeroGrad()
+    {
+        IReadOnlyList<ModuleParameter> named = NamedParameters();
+        for (int i = 0; i < named.Count; i++)
+        {
+            named[i].Value.ZeroGrad();
+        }
+    }
+
+    /// <summary>
+    /// The module's structure in PyTorch's printed form: the type name, its settings in parentheses, and
+    /// each child on its own indented line as <c>(name): child</c>.
+    /// </summary>
+    public override string ToString()
+    {
+        var builder = new StringBuilder(GetType().Name).Append('(').Append(DescribeSettings());
+        if (_children.Count > 0)
+        {
+            foreach (KeyValuePair<string, Module> child in _children)
+            {
+                builder.Append("\n  (").Append(child.Key).Append("): ").Append(child.Value.ToString().Replace("\n", "\n  ", StringComparison.Ordinal));
+            }
+
+            builder.Append('\n');
+        }
+
+        return builder.Append(')').ToString();
+    }
 
     /// <summary>
     /// A copy of every parameter under its qualified name (PyTorch's <c>state_dict()</c>): later training
@@ -220,6 +254,9 @@ public abstract class Module
         _children.Add(new(name, child));
         return child;
     }
+
+    /// <summary>The module's settings for <see cref="ToString"/> (PyTorch's <c>extra_repr</c>), such as <c>inputs: 3, outputs: 2, bias: true</c>. Default: empty.</summary>
+    protected virtual string DescribeSettings() => string.Empty;
 
     private void CheckName(string name)
     {

@@ -13,7 +13,4 @@ public sealed class Relu : Module
         ArgumentNullException.ThrowIfNull(input);
         return input.Relu();
     }
-
-    /// <inheritdoc/>
-    public override string ToString() => "Relu()";
 }

@@ -1,7 +1,6 @@
 namespace GdTrainer.Models;
 
 using System.Globalization;
-using System.Text;
 using GdTrainer.Autograd;
 
 /// <summary>
@@ -57,17 +56,5 @@ public sealed class Sequential : Module
         }
 
         return output;
-    }
-
-    /// <summary>The chain, one module per line with its index (PyTorch's printed form).</summary>
-    public override string ToString()
-    {
-        var builder = new StringBuilder("Sequential(");
-        for (int i = 0; i < _modules.Length; i++)
-        {
-            builder.Append(CultureInfo.InvariantCulture, $"\n  ({i}): {_modules[i].ToString()?.Replace("\n", "\n  ", StringComparison.Ordinal)}");
-        }
-
-        return builder.Append("\n)").ToString();
     }
 }

@@ -13,7 +13,4 @@ public sealed class Sigmoid : Module
         ArgumentNullException.ThrowIfNull(input);
         return input.Sigmoid();
     }
-
-    /// <inheritdoc/>
-    public override string ToString() => "Sigmoid()";
 }

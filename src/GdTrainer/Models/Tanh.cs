@@ -13,7 +13,4 @@ public sealed class Tanh : Module
         ArgumentNullException.ThrowIfNull(input);
         return input.Tanh();
     }
-
-    /// <inheritdoc/>
-    public override string ToString() => "Tanh()";
 }

@@ -93,7 +93,7 @@ public sealed class MlpTests
         // Row 1: h = [1 + 2 + 0.5, -1 + 0.5 - 3] = [3.5, -3.5] -> relu [3.5, 0] -> 7 + 0.25.
         // Row 2: h = [-1 + 4 + 0.5, 1 + 1 - 3] = [3.5, -1] -> relu [3.5, 0] -> 7 + 0.25.
         Assert.Equal([7.25f, 7.25f], y.ToArray());
-        Assert.Contains("(1): Relu()", model.ToString(), StringComparison.Ordinal);
+        Assert.Contains("\n  (1): Relu()\n", model.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -138,6 +138,29 @@ public sealed class ModuleTests
         Assert.Equal([2], model.Forward(Tensor.Zeros([2, 3])).Shape.ToArray());
     }
 
+    [Fact]
+    public void ToStringPrintsTheTreeLikePyTorch()
+    {
+        var mlp = new Mlp(3, [4], 2, Activation.LeakyRelu, dropout: 0.25f);
+        Assert.Equal(
+            "Mlp(\n  (layers): Sequential(\n    (0): Linear(inputs: 3, outputs: 4, bias: true)\n    (1): LeakyRelu(negativeSlope: 0.01)\n" +
+            "    (2): Dropout(p: 0.25)\n    (3): Linear(inputs: 4, outputs: 2, bias: true)\n  )\n)",
+            mlp.ToString());
+        Assert.Equal("Gelu(tanhApproximation: true)", new Gelu(true).ToString());
+        Assert.Equal("LinearModel(inputSize: 2)", new LinearModel(2).ToString());
+    }
+
+    [Fact]
+    public void ZeroGradClearsEveryParametersGradient()
+    {
+        var mlp = new Mlp(2, [3], 1, seed: 1);
+        mlp.Forward(Tensor.Ones([4, 2])).Sum().Backward();
+        Assert.All(mlp.Parameters(), p => Assert.Contains(p.Grad!.ToArray(), g => g != 0f));
+
+        mlp.ZeroGrad();
+        Assert.All(mlp.Parameters(), p => Assert.All(p.Grad!.ToArray(), g => Assert.Equal(0f, g)));
+    }
+
     private static List<Module> Descendants(Module module)
     {
         var result = new List<Module> { module };
