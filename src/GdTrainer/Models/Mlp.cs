@@ -15,6 +15,24 @@ using GdTrainer.Autograd;
 /// layer; the dropout layers draw their masks from a separate generator derived from the same seed, so
 /// the initial weights do not depend on the dropout probability.
 /// </remarks>
+/// <example>
+/// A PyTorch-tutorial training loop with the engine alone:
+/// <code>
+/// var model = new Mlp(inputs: 1, hidden: [32, 32], outputs: 1, Activation.Tanh, seed: 1);
+/// var optimizer = new SgdOptimizer(model.Parameters(), learningRate: 0.1f);
+/// var loss = new MeanSquaredErrorLoss();
+/// for (int step = 0; step &lt; 1000; step++)
+/// {
+///     optimizer.ZeroGrad();
+///     loss.Compute(model.Forward(x), y).Backward();   // x: [n, 1], y: [n]
+///     optimizer.Step();
+/// }
+///
+/// model.Eval();                                        // dropout off
+/// using (Autograd.NoGrad()) { Tensor&lt;float&gt; fitted = model.Forward(x); }
+/// using (var file = File.Create("model.bin")) { model.SaveParameters(file); }
+/// </code>
+/// </example>
 public sealed class Mlp : Module
 {
     private readonly Linear[] _linearLayers;
