@@ -20,6 +20,13 @@ public abstract class Module
     private readonly List<ModuleParameter> _parameters = [];
     private readonly List<KeyValuePair<string, Module>> _children = [];
 
+    // Bumped by every registration in any module: a parent cannot see its descendants' registrations,
+    // so its cached lists are rebuilt whenever any module anywhere has changed since they were built.
+    private static int s_structureVersion;
+    private int _cachedVersion = -1;
+    private IReadOnlyList<ModuleParameter>? _namedParameters;
+    private IReadOnlyList<Tensor<float>>? _parameterValues;
+
     /// <summary>
     /// Whether the module is in training mode (PyTorch's <c>training</c>), which changes the behaviour of
     /// some modules (<see cref="Dropout"/> drops only in training). Default: <see langword="true"/>,
@@ -43,17 +50,11 @@ public abstract class Module
     /// The trainable tensors of this module and its descendants in the order of <see cref="NamedParameters"/>
     /// (PyTorch's <c>parameters()</c>): what an optimizer updates. A tensor registered in several places appears once.
     /// </summary>
-    /// <returns>A new list on every call.</returns>
+    /// <returns>A read-only list, cached until any module registers a parameter or child, so calling it every step allocates nothing.</returns>
     public IReadOnlyList<Tensor<float>> Parameters()
     {
-        IReadOnlyList<ModuleParameter> named = NamedParameters();
-        var values = new Tensor<float>[named.Count];
-        for (int i = 0; i < values.Length; i++)
-        {
-            values[i] = named[i].Value;
-        }
-
-        return values;
+        Refresh();
+        return _parameterValues!;
     }
 
     /// <summary>
@@ -62,13 +63,11 @@ public abstract class Module
     /// child's names prefixed with the child's name and a dot (<c>"0.weight"</c>, <c>"layers.0.bias"</c>).
     /// A tensor registered in several places appears once, under its first name (as in PyTorch).
     /// </summary>
-    /// <returns>A new list on every call.</returns>
+    /// <returns>A read-only list, cached until any module registers a parameter or child.</returns>
     public IReadOnlyList<ModuleParameter> NamedParameters()
     {
-        var result = new List<ModuleParameter>();
-        var seen = new HashSet<Tensor<float>>(ReferenceEqualityComparer.Instance);
-        Collect(prefix: string.Empty, result, seen);
-        return result;
+        Refresh();
+        return _namedParameters!;
     }
 
     /// <summary>The direct children with their names, in registration order (PyTorch's <c>named_children()</c>).</summary>
@@ -227,6 +226,7 @@ public abstract class Module
     {
         CheckName(name);
         _parameters.Add(new ModuleParameter(name, tensor, kind));
+        Interlocked.Increment(ref s_structureVersion);
         return tensor;
     }
 
@@ -252,11 +252,33 @@ public abstract class Module
         }
 
         _children.Add(new(name, child));
+        Interlocked.Increment(ref s_structureVersion);
         return child;
     }
 
     /// <summary>The module's settings for <see cref="ToString"/> (PyTorch's <c>extra_repr</c>), such as <c>inputs: 3, outputs: 2, bias: true</c>. Default: empty.</summary>
     protected virtual string DescribeSettings() => string.Empty;
+
+    private void Refresh()
+    {
+        int version = Volatile.Read(ref s_structureVersion);
+        if (_cachedVersion == version && _namedParameters is not null)
+        {
+            return;
+        }
+
+        var named = new List<ModuleParameter>();
+        Collect(prefix: string.Empty, named, new HashSet<Tensor<float>>(ReferenceEqualityComparer.Instance));
+        var values = new Tensor<float>[named.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = named[i].Value;
+        }
+
+        _namedParameters = named.AsReadOnly();
+        _parameterValues = Array.AsReadOnly(values);
+        _cachedVersion = version;
+    }
 
     private void CheckName(string name)
     {

@@ -48,11 +48,29 @@ public sealed class ModuleTests
     }
 
     [Fact]
-    public void ParameterListsAreStableAcrossCalls()
+    public void ParameterListsAreCachedAndAllocateNothing()
     {
         var mlp = new Mlp(3, [4], 2, seed: 1);
-        Assert.Equal(mlp.Parameters(), mlp.Parameters());
-        Assert.Equal(mlp.NamedParameters().Select(p => p.Name), mlp.NamedParameters().Select(p => p.Name));
+        Assert.Same(mlp.Parameters(), mlp.Parameters());
+        Assert.Same(mlp.NamedParameters(), mlp.NamedParameters());
+        mlp.ZeroGrad();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        mlp.Parameters();
+        mlp.NamedParameters();
+        mlp.ZeroGrad();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void ARegistrationInADescendantAfterListingIsSeen()
+    {
+        var leaf = new Custom(register: m => m.AddParameter("a"));
+        var root = new Sequential(new Sequential(leaf));
+        Assert.Equal(["0.0.a"], root.NamedParameters().Select(p => p.Name));
+
+        leaf.AddParameter("b");
+        Assert.Equal(["0.0.a", "0.0.b"], root.NamedParameters().Select(p => p.Name));
+        Assert.Equal(2, root.Parameters().Count);
     }
 
     [Fact]
