@@ -75,6 +75,22 @@ public static class Tensor
         return new Tensor<T>(array, offset, validated, length);
     }
 
+    /// <summary>
+    /// <c>condition != 0 ? x : y</c> elementwise, the three broadcast together (PyTorch's <c>torch.where</c>,
+    /// with a numeric condition such as a mask from <see cref="Tensor{T}.GreaterThan(Tensor{T})"/>; NaN counts as true).
+    /// The gradient flows to <paramref name="x"/> where the condition holds and to <paramref name="y"/> elsewhere;
+    /// none flows to <paramref name="condition"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The three shapes do not broadcast together.</exception>
+    public static Tensor<T> Where<T>(Tensor<T> condition, Tensor<T> x, Tensor<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        return WhereNode<T>.Forward(condition, x, y);
+    }
+
     /// <summary>A rank-0 tensor holding <paramref name="value"/>.</summary>
     public static Tensor<T> Scalar<T>(T value, bool requiresGrad = false)
         where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -51,6 +51,112 @@ public sealed partial class Tensor<T>
     public Tensor<T> Relu() => ReluNode<T>.Forward(this);
 
     /// <summary>
+    /// <c>x</c> where <c>x &gt; 0</c>, else <c>0.01 x</c> elementwise (PyTorch's <c>F.leaky_relu</c> with its
+    /// default <c>negative_slope = 0.01</c>); its gradient at 0 is the slope, as in PyTorch.
+    /// </summary>
+    public Tensor<T> LeakyRelu() => LeakyReluNode<T>.Forward(this, T.CreateTruncating(0.01));
+
+    /// <summary>
+    /// <c>x</c> where <c>x &gt; 0</c>, else <c>negativeSlope * x</c> elementwise (PyTorch's <c>F.leaky_relu</c>);
+    /// its gradient is 1 where <c>x &gt; 0</c> and <paramref name="negativeSlope"/> elsewhere, including at 0.
+    /// </summary>
+    /// <param name="negativeSlope">The slope for negative inputs; PyTorch's default is 0.01.</param>
+    public Tensor<T> LeakyRelu(T negativeSlope) => LeakyReluNode<T>.Forward(this, negativeSlope);
+
+    /// <summary>
+    /// The Gaussian error linear unit elementwise (PyTorch's <c>F.gelu</c>). By default the exact form
+    /// <c>x * Phi(x)</c>, where <c>Phi(x) = (1 + erf(x / sqrt(2))) / 2</c> is the standard normal distribution
+    /// function, evaluated in double precision (relative error ~1e-16) whatever <typeparamref name="T"/> is;
+    /// with <paramref name="tanhApproximation"/> the form <c>x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))</c>
+    /// (PyTorch's <c>approximate='tanh'</c>).
+    /// </summary>
+    /// <param name="tanhApproximation">Use the tanh approximation instead of the exact erf form. Default: false (PyTorch's <c>approximate='none'</c>).</param>
+    public Tensor<T> Gelu(bool tanhApproximation = false) => GeluNode<T>.Forward(this, tanhApproximation);
+
+    /// <summary>
+    /// <c>log(1 + e^x)</c> elementwise, and <c>x</c> itself above 20 (PyTorch's <c>F.softplus</c> with its defaults
+    /// <c>beta = 1</c>, <c>threshold = 20</c>); see <see cref="Softplus(T, T)"/>.
+    /// </summary>
+    public Tensor<T> Softplus() => SoftplusNode<T>.Forward(this, T.One, T.CreateTruncating(20));
+
+    /// <summary>
+    /// <c>log(1 + e^(beta x)) / beta</c> elementwise, and <c>x</c> itself where <c>beta x &gt; threshold</c>
+    /// (PyTorch's <c>F.softplus</c>). Numerically stable: finite for any finite input (no overflow at
+    /// <c>x = 1e4</c>) and accurate far below zero (<c>Softplus(-100) = e^-100</c>). Its gradient is
+    /// <c>sigmoid(beta x)</c>, and 1 above the threshold.
+    /// </summary>
+    /// <param name="beta">The sharpness; PyTorch's default is 1.</param>
+    /// <param name="threshold">Above <c>beta x &gt; threshold</c> the function is linear; PyTorch's default is 20.</param>
+    public Tensor<T> Softplus(T beta, T threshold) => SoftplusNode<T>.Forward(this, beta, threshold);
+
+    /// <summary><c>x^2</c> elementwise (PyTorch's <c>torch.square</c>); its gradient is <c>2x</c>.</summary>
+    public Tensor<T> Square() => SquareNode<T>.Forward(this);
+
+    /// <summary>
+    /// <c>min(max(x, min), max)</c> elementwise (PyTorch's <c>torch.clamp</c>): NaN stays NaN, and
+    /// <paramref name="min"/> above <paramref name="max"/> sets every element to <paramref name="max"/>, as in PyTorch.
+    /// The gradient is 1 where <c>min &lt;= x &lt;= max</c> (bounds included, as in PyTorch) and 0 elsewhere.
+    /// </summary>
+    public Tensor<T> Clamp(T min, T max) => ClampNode<T>.Forward(this, min, max);
+
+    /// <summary><c>max(x, min)</c> elementwise (PyTorch's <c>clamp_min</c>); gradient 1 where <c>x &gt;= min</c>, else 0.</summary>
+    public Tensor<T> ClampMin(T min) => ClampNode<T>.Forward(this, min, null);
+
+    /// <summary><c>min(x, max)</c> elementwise (PyTorch's <c>clamp_max</c>); gradient 1 where <c>x &lt;= max</c>, else 0.</summary>
+    public Tensor<T> ClampMax(T max) => ClampNode<T>.Forward(this, null, max);
+
+    /// <summary>
+    /// The elementwise minimum with broadcasting (PyTorch's <c>torch.minimum</c>; NaN if either is NaN).
+    /// The gradient goes to the smaller input; on a tie it is split equally between the two, as in PyTorch.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
+    public Tensor<T> Minimum(Tensor<T> other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return ExtremumNode<T>.Forward(this, other, maximum: false);
+    }
+
+    /// <summary>
+    /// The elementwise maximum with broadcasting (PyTorch's <c>torch.maximum</c>; NaN if either is NaN).
+    /// The gradient goes to the larger input; on a tie it is split equally between the two, as in PyTorch.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
+    public Tensor<T> Maximum(Tensor<T> other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return ExtremumNode<T>.Forward(this, other, maximum: true);
+    }
+
+    /// <summary>
+    /// A mask, 1 where <c>this &gt; other</c> and 0 elsewhere (also where either is NaN), with broadcasting
+    /// (PyTorch's <c>torch.gt</c>, as numbers). A constant: it records no graph and never requires grad;
+    /// use it with <see cref="Tensor.Where{T}"/> or as a weight.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
+    public Tensor<T> GreaterThan(Tensor<T> other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return ComparisonMasks<T>.GreaterThan(this, other);
+    }
+
+    /// <summary>A mask, 1 where <c>this &gt; value</c> and 0 elsewhere; see <see cref="GreaterThan(Tensor{T})"/>.</summary>
+    public Tensor<T> GreaterThan(T value) => ComparisonMasks<T>.GreaterThan(this, value);
+
+    /// <summary>
+    /// A mask, 1 where <c>this &lt; other</c> and 0 elsewhere (also where either is NaN), with broadcasting
+    /// (PyTorch's <c>torch.lt</c>, as numbers); a constant that records no graph.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not broadcast.</exception>
+    public Tensor<T> LessThan(Tensor<T> other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return ComparisonMasks<T>.LessThan(this, other);
+    }
+
+    /// <summary>A mask, 1 where <c>this &lt; value</c> and 0 elsewhere; see <see cref="LessThan(Tensor{T})"/>.</summary>
+    public Tensor<T> LessThan(T value) => ComparisonMasks<T>.LessThan(this, value);
+
+    /// <summary>
     /// The matrix product: <c>[n, d] @ [d, k] -> [n, k]</c>, <c>[n, d] @ [d] -> [n]</c>,
     /// <c>[d] @ [d, k] -> [k]</c>, <c>[d] @ [d] -> []</c>.
     /// </summary>

@@ -133,11 +133,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
             model.Bias.Fill(transform is null ? 0f : (float)data.LabelMean);
         }
 
-        var groups = new[]
-        {
-            new ParameterGroup([model.Weights], _options.L2Regularization),
-            new ParameterGroup([model.Bias]),
-        };
+        IReadOnlyList<ParameterGroup> groups = ParameterGroup.WeightsAndBiases(model.NamedParameters(), _options.L2Regularization);
         var loop = new MiniBatchLoop(model, new MeanSquaredErrorLoss(), new SgdOptimizer(groups, learningRate), data, batchSize, random,
             _options.LearningRateSchedule, _options.NumberOfEpochs);
 

@@ -6,24 +6,22 @@ using GdTrainer.Autograd;
 /// The linear model <c>y = X w + b</c> (PyTorch's <c>nn.Linear(d, 1)</c> with the output squeezed):
 /// a weight vector of shape <c>[d]</c> and a bias of shape <c>[1]</c>, both initialised to zero
 /// (the least-squares problem is convex, so zero is as good a start as any and needs no seed).
+/// Parameters: <c>weight</c> (<see cref="ParameterKind.Weight"/>) then <c>bias</c> (<see cref="ParameterKind.Bias"/>).
 /// </summary>
 public sealed class LinearModel : Module
 {
-    private readonly ModuleParameter[] _parameters;
-
     /// <summary>Creates a zero-initialised linear model for rows of <paramref name="inputSize"/> features.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is less than 1.</exception>
     public LinearModel(int inputSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
         InputSize = inputSize;
-        Weights = Tensor.Zeros([inputSize], requiresGrad: true);
-        Bias = Tensor.Zeros([1], requiresGrad: true);
-        _parameters = [new ModuleParameter("weight", Weights, ParameterKind.Weight), new ModuleParameter("bias", Bias, ParameterKind.Bias)];
+        Weights = RegisterParameter("weight", Tensor.Zeros([inputSize], requiresGrad: true), ParameterKind.Weight);
+        Bias = RegisterParameter("bias", Tensor.Zeros([1], requiresGrad: true), ParameterKind.Bias);
     }
 
-    /// <inheritdoc/>
-    public override int InputSize { get; }
+    /// <summary>The number of features each input row must have.</summary>
+    public int InputSize { get; }
 
     /// <summary>The weight vector, shape <c>[InputSize]</c>.</summary>
     public Tensor<float> Weights { get; }
@@ -31,10 +29,10 @@ public sealed class LinearModel : Module
     /// <summary>The bias (intercept), shape <c>[1]</c>.</summary>
     public Tensor<float> Bias { get; }
 
-    /// <inheritdoc/>
-    public override IReadOnlyList<ModuleParameter> Parameters => _parameters;
-
-    /// <inheritdoc/>
+    /// <summary>Computes <c>features @ weight + bias</c>, one prediction per row.</summary>
+    /// <param name="features">A <c>[n, InputSize]</c> tensor.</param>
+    /// <returns>A <c>[n]</c> tensor.</returns>
+    /// <exception cref="ArgumentException">The features are not of shape <c>[n, InputSize]</c>.</exception>
     public override Tensor<float> Forward(Tensor<float> features)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -46,4 +44,7 @@ public sealed class LinearModel : Module
 
         return Functional.Linear(features, Weights, Bias);
     }
+
+    /// <inheritdoc/>
+    protected override string DescribeSettings() => $"inputSize: {InputSize}";
 }

@@ -1,23 +1,341 @@
 namespace GdTrainer.Models;
 
+using System.Text;
 using GdTrainer.Autograd;
 
 /// <summary>
-/// A differentiable model (PyTorch's <c>nn.Module</c>): a list of trainable parameters and a forward
-/// pass from a batch of feature rows to one prediction per row. Trainers depend only on this type,
-/// so models with hidden layers can replace <see cref="LinearModel"/> without changing the trainer.
+/// A differentiable model or layer (PyTorch's <c>nn.Module</c>): its own trainable parameters and
+/// child modules, each registered once under a name in a fixed order, a training/evaluation mode,
+/// and a forward pass. Trainers and optimizers depend only on this type, so a model with hidden
+/// layers (<see cref="Mlp"/>) replaces <see cref="LinearModel"/> without changing them.
 /// </summary>
+/// <remarks>
+/// A subclass registers its parameters with <see cref="RegisterParameter"/> and its children with
+/// <see cref="RegisterModule"/> in its constructor; <see cref="NamedParameters"/> then lists the
+/// module's own parameters first, then each child's (recursively), in registration order, with
+/// PyTorch's qualified keys (<c>"0.weight"</c>, <c>"layers.2.bias"</c>). Modules are not thread-safe.
+/// </remarks>
 public abstract class Module
 {
-    /// <summary>The number of features each input row must have.</summary>
-    public abstract int InputSize { get; }
+    private readonly List<ModuleParameter> _parameters = [];
+    private readonly List<KeyValuePair<string, Module>> _children = [];
 
-    /// <summary>The trainable parameters, in a fixed order.</summary>
-    public abstract IReadOnlyList<ModuleParameter> Parameters { get; }
+    // Bumped by every registration in any module: a parent cannot see its descendants' registrations,
+    // so its cached lists are rebuilt whenever any module anywhere has changed since they were built.
+    private static int s_structureVersion;
+    private int _cachedVersion = -1;
+    private IReadOnlyList<ModuleParameter>? _namedParameters;
+    private IReadOnlyList<Tensor<float>>? _parameterValues;
 
-    /// <summary>Computes the predictions for a batch, recording the graph when grad mode is on.</summary>
-    /// <param name="features">A <c>[n, InputSize]</c> tensor, one row per example.</param>
-    /// <returns>A <c>[n]</c> tensor with one prediction per row.</returns>
-    /// <exception cref="ArgumentException">The features do not have <see cref="InputSize"/> columns.</exception>
-    public abstract Tensor<float> Forward(Tensor<float> features);
+    /// <summary>
+    /// Whether the module is in training mode (PyTorch's <c>training</c>), which changes the behaviour of
+    /// some modules (<see cref="Dropout"/> drops only in training). Default: <see langword="true"/>,
+    /// as in PyTorch.
+    /// </summary>
+    public bool IsTraining { get; private set; } = true;
+
+    /// <summary>
+    /// Computes the output for a batch, recording the graph when grad mode is on (PyTorch's <c>forward</c>).
+    /// </summary>
+    /// <param name="input">A <c>[n, d]</c> tensor, one row per example.</param>
+    /// <returns>
+    /// A <c>[n, k]</c> tensor, one row per example; a layer with one output (<see cref="Linear"/> with
+    /// <c>outputs == 1</c>, <see cref="LinearModel"/>) returns <c>[n]</c>, which keeps the common
+    /// one-prediction-per-row path free of reshapes.
+    /// </returns>
+    /// <exception cref="ArgumentException">The input's shape does not fit the module (the message names both).</exception>
+    public abstract Tensor<float> Forward(Tensor<float> input);
+
+    /// <summary>
+    /// The trainable tensors of this module and its descendants in the order of <see cref="NamedParameters"/>
+    /// (PyTorch's <c>parameters()</c>): what an optimizer updates. A tensor registered in several places appears once.
+    /// </summary>
+    /// <returns>A read-only list, cached until any module registers a parameter or child, so calling it every step allocates nothing.</returns>
+    public IReadOnlyList<Tensor<float>> Parameters()
+    {
+        Refresh();
+        return _parameterValues!;
+    }
+
+    /// <summary>
+    /// The trainable parameters with their qualified names and kinds (PyTorch's <c>named_parameters()</c>):
+    /// this module's own parameters in registration order, then each child's in registration order, each
+    /// child's names prefixed with the child's name and a dot (<c>"0.weight"</c>, <c>"layers.0.bias"</c>).
+    /// A tensor registered in several places appears once, under its first name (as in PyTorch).
+    /// </summary>
+    /// <returns>A read-only list, cached until any module registers a parameter or child.</returns>
+    public IReadOnlyList<ModuleParameter> NamedParameters()
+    {
+        Refresh();
+        return _namedParameters!;
+    }
+
+    /// <summary>The direct children with their names, in registration order (PyTorch's <c>named_children()</c>).</summary>
+    public IReadOnlyList<KeyValuePair<string, Module>> NamedChildren() => _children.AsReadOnly();
+
+    /// <summary>
+    /// Puts this module and all its descendants in training mode (PyTorch's <c>train()</c>), or in
+    /// evaluation mode when <paramref name="mode"/> is <see langword="false"/>.
+    /// </summary>
+    /// <param name="mode">Training (<see langword="true"/>, the default) or evaluation.</param>
+    public void Train(bool mode = true)
+    {
+        IsTraining = mode;
+        foreach (KeyValuePair<string, Module> child in _children)
+        {
+            child.Value.Train(mode);
+        }
+    }
+
+    /// <summary>Puts this module and all its descendants in evaluation mode (PyTorch's <c>eval()</c>); same as <c>Train(false)</c>.</summary>
+    public void Eval() => Train(false);
+
+    /// <summary>
+    /// Sets the gradient of every parameter to zero, keeping its memory (PyTorch's <c>zero_grad(set_to_none=False)</c>;
+    /// the same as <see cref="Optimizers.Optimizer.ZeroGrad"/> over <see cref="Parameters"/>).
+    /// </summary>
+    public void ZeroGrad()
+    {
+        IReadOnlyList<ModuleParameter> named = NamedParameters();
+        for (int i = 0; i < named.Count; i++)
+        {
+            named[i].Value.ZeroGrad();
+        }
+    }
+
+    /// <summary>
+    /// The module's structure in PyTorch's printed form: the type name, its settings in parentheses, and
+    /// each child on its own indented line as <c>(name): child</c>.
+    /// </summary>
+    public override string ToString()
+    {
+        var builder = new StringBuilder(GetType().Name).Append('(').Append(DescribeSettings());
+        if (_children.Count > 0)
+        {
+            foreach (KeyValuePair<string, Module> child in _children)
+            {
+                builder.Append("\n  (").Append(child.Key).Append("): ").Append(child.Value.ToString().Replace("\n", "\n  ", StringComparison.Ordinal));
+            }
+
+            builder.Append('\n');
+        }
+
+        return builder.Append(')').ToString();
+    }
+
+    /// <summary>
+    /// A copy of every parameter under its qualified name (PyTorch's <c>state_dict()</c>): later training
+    /// does not change the copy, so it can restore the current values with <see cref="LoadStateDict"/>.
+    /// </summary>
+    public StateDict GetStateDict()
+    {
+        IReadOnlyList<ModuleParameter> named = NamedParameters();
+        var entries = new KeyValuePair<string, Tensor<float>>[named.Count];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            Tensor<float> value = named[i].Value;
+            entries[i] = new(named[i].Name, Tensor.From<float>(value.Data, value.Shape));
+        }
+
+        return StateDict.FromOwned(entries);
+    }
+
+    /// <summary>
+    /// Copies the values of <paramref name="state"/> into this module's parameters (PyTorch's
+    /// <c>load_state_dict(strict=True)</c>). All or nothing: every key and shape is checked before any
+    /// parameter changes. Gradients and the graph are left alone; the copy is not recorded.
+    /// </summary>
+    /// <exception cref="InvalidDataException">
+    /// A parameter has no entry (missing key), an entry names no parameter (unexpected key), or an entry's
+    /// shape differs from its parameter's; the message lists every such key with the expected and found shapes.
+    /// </exception>
+    public void LoadStateDict(StateDict state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        IReadOnlyList<ModuleParameter> named = NamedParameters();
+        var problems = new List<string>();
+        var expectedKeys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (ModuleParameter parameter in named)
+        {
+            expectedKeys.Add(parameter.Name);
+            if (!state.TryGetValue(parameter.Name, out Tensor<float>? value))
+            {
+                problems.Add($"missing key '{parameter.Name}' (a parameter of shape {Shapes.Format(parameter.Value.Shape)} has no saved value)");
+            }
+            else if (!value.Shape.SequenceEqual(parameter.Value.Shape))
+            {
+                problems.Add($"shape mismatch for '{parameter.Name}': the module expects {Shapes.Format(parameter.Value.Shape)} but the saved value is {Shapes.Format(value.Shape)}");
+            }
+        }
+
+        foreach (string key in state.Keys)
+        {
+            if (!expectedKeys.Contains(key))
+            {
+                problems.Add($"unexpected key '{key}' (the module has no parameter of that name)");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new InvalidDataException(
+                $"The saved parameters do not fit this {GetType().Name}: {string.Join("; ", problems)}. " +
+                $"The module's keys are [{string.Join(", ", expectedKeys)}]; no parameter was changed.");
+        }
+
+        using (Autograd.NoGrad())
+        {
+            foreach (ModuleParameter parameter in named)
+            {
+                parameter.Value.CopyFrom(state[parameter.Name].Data);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes every parameter under its qualified name to <paramref name="stream"/> in the checksummed
+    /// format of <see cref="StateDict.Save"/> (PyTorch's <c>torch.save(model.state_dict(), f)</c>).
+    /// The stream is left open.
+    /// </summary>
+    /// <exception cref="ArgumentException">The stream is not writable.</exception>
+    public void SaveParameters(Stream stream) => GetStateDict().Save(stream);
+
+    /// <summary>
+    /// Reads parameters written by <see cref="SaveParameters"/> and copies them into this module
+    /// (PyTorch's <c>model.load_state_dict(torch.load(f))</c>). All or nothing: the whole stream is read
+    /// and its checksum verified, and every key and shape checked, before any parameter changes.
+    /// The stream is left open, positioned after the saved parameters.
+    /// </summary>
+    /// <exception cref="InvalidDataException">
+    /// The stream is damaged (bad magic, unsupported version, truncated, checksum mismatch) or does not fit
+    /// the module (missing key, unexpected key, shape mismatch); the message says which.
+    /// </exception>
+    /// <exception cref="ArgumentException">The stream is not readable.</exception>
+    public void LoadParameters(Stream stream) => LoadStateDict(StateDict.Load(stream));
+
+    /// <summary>
+    /// Registers a trainable tensor of this module under <paramref name="name"/> (PyTorch's
+    /// <c>register_parameter</c>). Call once per parameter, in the constructor, in a fixed order.
+    /// </summary>
+    /// <param name="name">The local name, such as <c>weight</c>: not empty, no dot, unique among this module's parameters and children.</param>
+    /// <param name="tensor">A leaf tensor with <see cref="Tensor{T}.RequiresGrad"/> = <see langword="true"/>.</param>
+    /// <param name="kind">Whether it is a weight (decayed by default) or a bias (not decayed by default).</param>
+    /// <returns><paramref name="tensor"/>, for assignment to a field.</returns>
+    /// <exception cref="ArgumentException">The name is empty, contains a dot or is taken, or the tensor is not a leaf that requires grad.</exception>
+    protected Tensor<float> RegisterParameter(string name, Tensor<float> tensor, ParameterKind kind)
+    {
+        CheckName(name);
+        _parameters.Add(new ModuleParameter(name, tensor, kind));
+        Interlocked.Increment(ref s_structureVersion);
+        return tensor;
+    }
+
+    /// <summary>
+    /// Registers <paramref name="child"/> under <paramref name="name"/> (PyTorch's <c>add_module</c>): its
+    /// parameters join this module's with the prefix <c>name.</c>, and <see cref="Train"/> / <see cref="Eval"/> reach it.
+    /// Call once per child, in the constructor, in a fixed order.
+    /// </summary>
+    /// <param name="name">The local name, such as <c>0</c> or <c>layers</c>: not empty, no dot, unique among this module's parameters and children.</param>
+    /// <param name="child">The child module; it must not contain this module.</param>
+    /// <returns><paramref name="child"/>, for assignment to a field.</returns>
+    /// <exception cref="ArgumentException">The name is empty, contains a dot or is taken, or the child is this module or one of its ancestors.</exception>
+    protected TModule RegisterModule<TModule>(string name, TModule child)
+        where TModule : Module
+    {
+        ArgumentNullException.ThrowIfNull(child);
+        CheckName(name);
+        if (child.Contains(this))
+        {
+            throw new ArgumentException(
+                $"Module '{name}' ({child.GetType().Name}) cannot be a child of {GetType().Name}: it is that module or contains it, which would make a cycle.",
+                nameof(child));
+        }
+
+        _children.Add(new(name, child));
+        Interlocked.Increment(ref s_structureVersion);
+        return child;
+    }
+
+    /// <summary>The module's settings for <see cref="ToString"/> (PyTorch's <c>extra_repr</c>), such as <c>inputs: 3, outputs: 2, bias: true</c>. Default: empty.</summary>
+    protected virtual string DescribeSettings() => string.Empty;
+
+    private void Refresh()
+    {
+        int version = Volatile.Read(ref s_structureVersion);
+        if (_cachedVersion == version && _namedParameters is not null)
+        {
+            return;
+        }
+
+        var named = new List<ModuleParameter>();
+        Collect(prefix: string.Empty, named, new HashSet<Tensor<float>>(ReferenceEqualityComparer.Instance));
+        var values = new Tensor<float>[named.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = named[i].Value;
+        }
+
+        _namedParameters = named.AsReadOnly();
+        _parameterValues = Array.AsReadOnly(values);
+        _cachedVersion = version;
+    }
+
+    private void CheckName(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.Contains('.', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The name '{name}' contains a dot, which separates the parts of qualified parameter names; choose another.", nameof(name));
+        }
+
+        foreach (ModuleParameter parameter in _parameters)
+        {
+            if (parameter.Name == name)
+            {
+                throw new ArgumentException($"{GetType().Name} already has a parameter named '{name}'.", nameof(name));
+            }
+        }
+
+        foreach (KeyValuePair<string, Module> child in _children)
+        {
+            if (child.Key == name)
+            {
+                throw new ArgumentException($"{GetType().Name} already has a child module named '{name}'.", nameof(name));
+            }
+        }
+    }
+
+    private bool Contains(Module module)
+    {
+        if (ReferenceEquals(this, module))
+        {
+            return true;
+        }
+
+        foreach (KeyValuePair<string, Module> child in _children)
+        {
+            if (child.Value.Contains(module))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Collect(string prefix, List<ModuleParameter> result, HashSet<Tensor<float>> seen)
+    {
+        foreach (ModuleParameter parameter in _parameters)
+        {
+            if (seen.Add(parameter.Value))
+            {
+                result.Add(prefix.Length == 0 ? parameter : parameter.WithPrefix(prefix));
+            }
+        }
+
+        foreach (KeyValuePair<string, Module> child in _children)
+        {
+            child.Value.Collect(prefix + child.Key + ".", result, seen);
+        }
+    }
 }

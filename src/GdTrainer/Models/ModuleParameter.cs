@@ -2,7 +2,10 @@ namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
 
-/// <summary>A trainable tensor of a <see cref="Module"/> with its name and kind (PyTorch's <c>named_parameters()</c>).</summary>
+/// <summary>
+/// A trainable tensor of a <see cref="Module"/> with its name and kind (one entry of PyTorch's
+/// <c>named_parameters()</c>).
+/// </summary>
 public sealed class ModuleParameter
 {
     /// <summary>Creates a parameter entry.</summary>
@@ -24,12 +27,29 @@ public sealed class ModuleParameter
         Kind = kind;
     }
 
-    /// <summary>The parameter's name within its module.</summary>
+    private ModuleParameter(ModuleParameter local, string prefix)
+    {
+        Name = prefix + local.Name;
+        Value = local.Value;
+        Kind = local.Kind;
+    }
+
+    /// <summary>
+    /// The parameter's name: its local name (<c>weight</c>) as registered, or, in the lists of
+    /// <see cref="Module.NamedParameters"/>, its qualified name from the module it was asked of
+    /// (<c>0.weight</c>, <c>layers.2.bias</c>), the key of <see cref="Module.GetStateDict"/>.
+    /// </summary>
     public string Name { get; }
 
     /// <summary>The leaf tensor holding the parameter's values (and, after a backward pass, its gradient).</summary>
     public Tensor<float> Value { get; }
 
-    /// <summary>Whether it is a weight or a bias.</summary>
+    /// <summary>Whether it is a weight (decayed by default) or a bias (not decayed by default).</summary>
     public ParameterKind Kind { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} ({Kind}): {Value}";
+
+    /// <summary>The same parameter under <c>prefix + Name</c>; no re-validation, so a parameter frozen after registration (RequiresGrad = false) is still listed.</summary>
+    internal ModuleParameter WithPrefix(string prefix) => new(this, prefix);
 }

@@ -58,7 +58,7 @@ public sealed class LogCoshLossTests
         }
 
         var model = new LinearModel(1);
-        var optimizer = new SgdOptimizer(model.Parameters.Select(p => p.Value), learningRate: 0.5f);
+        var optimizer = new SgdOptimizer(model.Parameters(), learningRate: 0.5f);
         var loss = new LogCoshLoss();
         Tensor<float> features = Tensor.From<float>(x, [n, 1]);
         Tensor<float> targets = Tensor.From<float>(y);

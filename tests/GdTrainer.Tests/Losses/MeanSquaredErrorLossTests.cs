@@ -60,8 +60,8 @@ public sealed class MeanSquaredErrorLossTests
 
         Assert.Equal([2] , output.Shape.ToArray());
         Assert.Equal([(2f * 1f) - 2f + 0.5f, (2f * 3f) + 4f + 0.5f], output.ToArray());
-        Assert.Equal(["weight", "bias"], model.Parameters.Select(p => p.Name));
-        Assert.Equal([ParameterKind.Weight, ParameterKind.Bias], model.Parameters.Select(p => p.Kind));
+        Assert.Equal(["weight", "bias"], model.NamedParameters().Select(p => p.Name));
+        Assert.Equal([ParameterKind.Weight, ParameterKind.Bias], model.NamedParameters().Select(p => p.Kind));
         Assert.Throws<ArgumentException>(() => model.Forward(Tensor.Zeros([2, 3])));
     }
 }

@@ -1,0 +1,38 @@
+namespace GdTrainer.Models;
+
+using GdTrainer.Autograd;
+
+/// <summary>
+/// The leaky rectified linear unit, element-wise (PyTorch's <c>nn.LeakyReLU</c>): <c>x</c> where <c>x &gt; 0</c>,
+/// else <c>NegativeSlope * x</c>; no parameters, any shape.
+/// </summary>
+public sealed class LeakyRelu : Module
+{
+    /// <summary>Creates the activation.</summary>
+    /// <param name="negativeSlope">The slope for negative inputs (PyTorch's <c>negative_slope</c>). Default: 0.01, as in PyTorch.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="negativeSlope"/> is NaN or infinite.</exception>
+    public LeakyRelu(float negativeSlope = 0.01f)
+    {
+        if (!float.IsFinite(negativeSlope))
+        {
+            throw new ArgumentOutOfRangeException(nameof(negativeSlope), negativeSlope, "The negative slope must be a finite number.");
+        }
+
+        NegativeSlope = negativeSlope;
+    }
+
+    /// <summary>The slope for negative inputs.</summary>
+    public float NegativeSlope { get; }
+
+    /// <summary>Applies the leaky ReLU to every element.</summary>
+    /// <param name="input">A tensor of any shape.</param>
+    /// <returns>A tensor of the input's shape.</returns>
+    public override Tensor<float> Forward(Tensor<float> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return input.LeakyRelu(NegativeSlope);
+    }
+
+    /// <inheritdoc/>
+    protected override string DescribeSettings() => $"negativeSlope: {NegativeSlope.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+}

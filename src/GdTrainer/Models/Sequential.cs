@@ -1,0 +1,60 @@
+namespace GdTrainer.Models;
+
+using System.Globalization;
+using GdTrainer.Autograd;
+
+/// <summary>
+/// A chain of modules applied in order (PyTorch's <c>nn.Sequential</c>): the output of each is the input
+/// of the next. The modules are children named <c>"0"</c>, <c>"1"</c>, ..., so parameter keys read
+/// <c>"0.weight"</c>, <c>"2.bias"</c> as in PyTorch.
+/// </summary>
+public sealed class Sequential : Module
+{
+    private readonly Module[] _modules;
+
+    /// <summary>Creates the chain of <paramref name="modules"/>, in order.</summary>
+    /// <param name="modules">At least one module. An instance given twice shares its parameters between both places (listed once by <see cref="Module.NamedParameters"/>, as in PyTorch).</param>
+    /// <exception cref="ArgumentException">No module is given, or one is null.</exception>
+    public Sequential(params Module[] modules)
+    {
+        ArgumentNullException.ThrowIfNull(modules);
+        if (modules.Length == 0)
+        {
+            throw new ArgumentException("Sequential needs at least one module.", nameof(modules));
+        }
+
+        _modules = new Module[modules.Length];
+        for (int i = 0; i < modules.Length; i++)
+        {
+            if (modules[i] is null)
+            {
+                throw new ArgumentException($"Module {i} of the Sequential is null.", nameof(modules));
+            }
+
+            _modules[i] = RegisterModule(i.ToString(CultureInfo.InvariantCulture), modules[i]);
+        }
+    }
+
+    /// <summary>The number of modules in the chain.</summary>
+    public int Count => _modules.Length;
+
+    /// <summary>The module at <paramref name="index"/> (0-based), the child named <c>index.ToString()</c>.</summary>
+    /// <exception cref="IndexOutOfRangeException">The index is outside <c>[0, Count)</c>.</exception>
+    public Module this[int index] => _modules[index];
+
+    /// <summary>Applies every module in order.</summary>
+    /// <param name="input">The input of the first module, usually <c>[n, d]</c>.</param>
+    /// <returns>The output of the last module.</returns>
+    /// <exception cref="ArgumentException">A module rejects the shape it receives (its message names it).</exception>
+    public override Tensor<float> Forward(Tensor<float> input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        Tensor<float> output = input;
+        for (int i = 0; i < _modules.Length; i++)
+        {
+            output = _modules[i].Forward(output);
+        }
+
+        return output;
+    }
+}
