@@ -21,7 +21,7 @@ public static class CompareCommand
 
     /// <summary>One line per option, for the usage text.</summary>
     public const string Usage =
-        "compare [--data CSV] [--label COLUMN] [--rows 100000] [--features 20] [--seed 42] [--epochs 10] [--learning-rate 0.1] [--batch-size 256] [--test-fraction 0.2] [--plot compare-loss.png]";
+        "compare [--data CSV] [--label COLUMN] [--normalizer none|fixzero|meanvariance] [--rows 100000] [--features 20] [--seed 42] [--epochs N] [--learning-rate R] [--batch-size 256] [--test-fraction 0.2] [--plot compare-loss.png]";
 
     /// <summary>Runs the comparison with the options given and prints the table to <paramref name="output"/>.</summary>
     public static int Run(CommandLineOptions options, TextWriter output)
@@ -31,8 +31,16 @@ public static class CompareCommand
         int rows = options.GetInt32("--rows", 100_000, minimum: 10);
         int features = options.GetInt32("--features", 20, minimum: 1);
         int seed = options.GetInt32("--seed", 42);
-        int epochs = options.GetInt32("--epochs", 10, minimum: 1);
-        float learningRate = options.GetPositiveSingle("--learning-rate", 0.1f);
+        var defaults = new GradientDescentRegressionTrainer.Options();
+        int epochs = options.GetInt32("--epochs", defaults.NumberOfEpochs, minimum: 1);
+        float? learningRate = options.GetString("--learning-rate", null) is null ? null : options.GetPositiveSingle("--learning-rate", 1f);
+        PipelineNormalizer normalizer = (options.GetString("--normalizer", "meanvariance") ?? "meanvariance").ToLowerInvariant() switch
+        {
+            "none" => PipelineNormalizer.None,
+            "fixzero" => PipelineNormalizer.MeanVarianceFixZero,
+            "meanvariance" => PipelineNormalizer.MeanVariance,
+            string other => throw new CommandLineException($"Option --normalizer must be none, fixzero or meanvariance, but was '{other}'."),
+        };
         int batchSize = options.GetInt32("--batch-size", 256, minimum: 1);
         float testFraction = options.GetPositiveSingle("--test-fraction", 0.2f);
         string plotPath = options.GetString("--plot", "compare-loss.png")!;
@@ -44,8 +52,8 @@ public static class CompareCommand
 
         var mlContext = new MLContext(seed);
         RegressionDataSet dataSet = dataPath is null
-            ? Generated(mlContext, rows, features, seed)
-            : CsvRegressionData.Load(mlContext, dataPath, label);
+            ? Generated(mlContext, rows, features, seed, normalizer)
+            : CsvRegressionData.Load(mlContext, dataPath, label, normalizer);
         output.WriteLine($"data: {dataSet.Description}");
 
         DataOperationsCatalog.TrainTestData split = mlContext.Data.TrainTestSplit(dataSet.Data, testFraction, seed: seed);
@@ -63,7 +71,7 @@ public static class CompareCommand
             LearningRate = learningRate,
             BatchSize = batchSize,
             Seed = seed,
-            LossLoggingInterval = Math.Max(1, epochs / 5),
+            LossLoggingInterval = 10,
             LoggerFactory = loggerFactory,
             MLContext = mlContext,
         });
@@ -72,7 +80,7 @@ public static class CompareCommand
         var results = new List<TrainerResult>
         {
             Evaluate(mlContext, "ML.NET Sdca (defaults)", dataSet.Featurizer.Append(sdca), train, test, out _),
-            Evaluate(mlContext, $"GdTrainer GradientDescent ({epochs} epochs, batch {batchSize}, lr {learningRate.ToString(CultureInfo.InvariantCulture)})", dataSet.Featurizer.Append(gradientDescent), train, test, out ITransformer ours),
+            Evaluate(mlContext, $"GdTrainer GradientDescent (batch {batchSize}, lr {(learningRate is { } rate ? rate.ToString(CultureInfo.InvariantCulture) : "derived")})", dataSet.Featurizer.Append(gradientDescent), train, test, out ITransformer ours),
         };
         loggerFactory.Dispose(); // Flush the console logger before the table is printed.
 
@@ -87,6 +95,8 @@ public static class CompareCommand
         }
 
         GradientDescentRegressionTransformer trained = ((TransformerChain<GradientDescentRegressionTransformer>)ours).LastTransformer;
+        output.WriteLine();
+        output.WriteLine($"GdTrainer: {trained.Model.EpochsRun} epochs, stopped: {trained.Model.StopReason}");
         float[] losses = [.. trained.LossHistory];
         string written = PngPlots.SaveLossCurve(plotPath, losses, "GdTrainer GradientDescent: training loss per epoch", "epoch");
         output.WriteLine();
@@ -94,14 +104,16 @@ public static class CompareCommand
         return 0;
     }
 
-    private static RegressionDataSet Generated(MLContext mlContext, int rows, int features, int seed)
+    private static RegressionDataSet Generated(MLContext mlContext, int rows, int features, int seed, PipelineNormalizer normalizer)
     {
         var data = SyntheticRegressionData.Generate(rows, features, seed);
+        IEstimator<ITransformer> featurizer = normalizer == PipelineNormalizer.None
+            ? new EstimatorChain<ITransformer>()
+            : mlContext.Transforms.NormalizeMeanVariance("Features", fixZero: normalizer == PipelineNormalizer.MeanVarianceFixZero);
         return new RegressionDataSet(
             data.ToDataView(mlContext),
-            // Standardise (centre and scale): the default fixZero keeps the offsets, which conditions the problem badly for gradient descent.
-            mlContext.Transforms.NormalizeMeanVariance("Features", fixZero: false),
-            $"generated linear regression, {rows} rows x {features} features (seed {seed}, noise sd {data.NoiseStandardDeviation}), features normalised");
+            featurizer, // SDCA wants normalised features; GdTrainer standardises inside the trainer either way.
+            $"generated linear regression, {rows} rows x {features} features (seed {seed}, noise sd {data.NoiseStandardDeviation}), normaliser: {normalizer}");
     }
 
     private static TrainerResult Evaluate(
