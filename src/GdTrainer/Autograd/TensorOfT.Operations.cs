@@ -157,6 +157,36 @@ public sealed partial class Tensor<T>
     public Tensor<T> LessThan(T value) => ComparisonMasks<T>.LessThan(this, value);
 
     /// <summary>
+    /// The logarithm of the softmax along <paramref name="axis"/> (PyTorch's <c>F.log_softmax</c>):
+    /// <c>x - max - log(sum(exp(x - max)))</c> over each row (axis 1 or -1) or each column (axis 0) of a matrix,
+    /// or over a vector. Numerically stable: the maximum is subtracted first, so logits around +-1e4 give
+    /// the same values as the same differences around 0, all finite. The result has this tensor's shape.
+    /// </summary>
+    /// <param name="axis">The dimension along which the probabilities sum to 1. Default: -1 (the last).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The tensor is a scalar or the axis does not exist.</exception>
+    public Tensor<T> LogSoftmax(int axis = -1) => LogSoftmaxNode<T>.Forward(this, axis);
+
+    /// <summary>
+    /// The softmax along <paramref name="axis"/> (PyTorch's <c>F.softmax</c>): <c>exp(x - max) / sum(exp(x - max))</c>
+    /// over each row (axis 1 or -1) or each column (axis 0) of a matrix, or over a vector; stable for any finite
+    /// logits. The result has this tensor's shape. For a loss, prefer <see cref="LogSoftmax"/>, which stays exact
+    /// where probabilities underflow.
+    /// </summary>
+    /// <param name="axis">The dimension along which the result sums to 1. Default: -1 (the last).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The tensor is a scalar or the axis does not exist.</exception>
+    public Tensor<T> Softmax(int axis = -1) => SoftmaxNode<T>.Forward(this, axis);
+
+    /// <summary>
+    /// <c>log(sum(exp(x)))</c> along <paramref name="axis"/> (PyTorch's <c>torch.logsumexp</c>), computed as
+    /// <c>max + log(sum(exp(x - max)))</c> so that it neither overflows nor underflows (an infinite maximum is
+    /// handled as in PyTorch: all -inf gives -inf). Its gradient is the softmax along the axis.
+    /// </summary>
+    /// <param name="axis">The dimension to reduce: 0 for each column of a matrix, 1 or -1 for each row.</param>
+    /// <param name="keepDim">Keep the reduced dimension with size 1, so the result broadcasts against this tensor. Default: false.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The tensor is a scalar or the axis does not exist.</exception>
+    public Tensor<T> LogSumExp(int axis, bool keepDim = false) => LogSumExpNode<T>.Forward(this, axis, keepDim);
+
+    /// <summary>
     /// The matrix product: <c>[n, d] @ [d, k] -> [n, k]</c>, <c>[n, d] @ [d] -> [n]</c>,
     /// <c>[d] @ [d, k] -> [k]</c>, <c>[d] @ [d] -> []</c>.
     /// </summary>
