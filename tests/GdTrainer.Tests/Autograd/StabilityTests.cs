@@ -109,6 +109,19 @@ public sealed class StabilityTests
         Assert.Equal(Math.Exp(-80), yf[0], 1e-6 * Math.Exp(-80));
         Assert.Equal(1e4f, yf[1]);
         Assert.Equal(30f, yf[2]);
+
+        // The same on full vector blocks (8 float lanes), with the default threshold too.
+        float[] repeated = [-80f, 1e4f, 30f, -1e4f, -80f, 1e4f, 30f, -1e4f, -80f, 1e4f, 30f, -1e4f, -80f, 1e4f, 30f, -1e4f];
+        foreach (Tensor<float> blockResult in new[] { Tensor.From<float>(repeated).Softplus(1f, float.PositiveInfinity), Tensor.From<float>(repeated).Softplus() })
+        {
+            for (int i = 0; i < repeated.Length; i += 4)
+            {
+                Assert.Equal(Math.Exp(-80), blockResult[i], 1e-6 * Math.Exp(-80));
+                Assert.Equal(1e4f, blockResult[i + 1]);
+                Assert.Equal(30f, blockResult[i + 2]);
+                Assert.Equal(0f, blockResult[i + 3]);
+            }
+        }
     }
 
     [Fact]
