@@ -143,6 +143,22 @@ public sealed class NewOpsForwardTests
     }
 
     [Fact]
+    public void GeluHasValueZeroAndSlopeOneHalfAtZeroInBothForms()
+    {
+        var x = Tensor.From<double>([0.0], requiresGrad: true);
+        Tensor<double> exact = x.Gelu();
+        Assert.Equal(0.0, exact[0]);
+        exact.Sum().Backward();
+        Assert.Equal(0.5, x.Grad![0]);
+
+        x.Grad = null;
+        Tensor<double> approximate = x.Gelu(tanhApproximation: true);
+        Assert.Equal(0.0, approximate[0]);
+        approximate.Sum().Backward();
+        Assert.Equal(0.5, x.Grad![0]);
+    }
+
+    [Fact]
     public void ClampPassesTheGradientAtBothBoundsAsInPyTorch()
     {
         var x = Tensor.From<double>([-2.0, -1.0, 0.0, 1.0, 2.0], requiresGrad: true);

@@ -125,6 +125,19 @@ public sealed class StabilityTests
     }
 
     [Fact]
+    public void SoftplusSwitchesToLinearStrictlyAboveTheThresholdAsPyTorchDoes()
+    {
+        // PyTorch: beta x > threshold ? x : log1p(exp(beta x)) / beta, so at the threshold itself the log form is used.
+        var x = Tensor.From<double>([20.0, Math.BitIncrement(20.0)], requiresGrad: true);
+        Tensor<double> y = x.Softplus();
+        Assert.Equal(20.000000002061153, y[0], 1e-15 * 20);
+        Assert.Equal(Math.BitIncrement(20.0), y[1]);
+        y.Sum().Backward();
+        Assert.Equal(0.9999999979388463, x.Grad![0], 1e-15);
+        Assert.Equal(1.0, x.Grad[1]);
+    }
+
+    [Fact]
     public void SoftplusWithBetaMatchesPyTorchsFormula()
     {
         // F.softplus(x, beta=2, threshold=20): log(1 + exp(2x)) / 2, and x where 2x > 20.
