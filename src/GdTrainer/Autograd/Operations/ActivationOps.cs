@@ -169,7 +169,7 @@ internal sealed class GeluNode<T>(Tensor<T> input, bool tanhApproximation) : Una
         }
         else
         {
-            ExactInDouble(source, data, derivative: false);
+            Exact(source, data, derivative: false);
         }
 
         return new Tensor<T>(data, x.ShapeArray, ShouldRecord(x) ? new GeluNode<T>(x, tanhApproximation) : null);
@@ -180,7 +180,7 @@ internal sealed class GeluNode<T>(Tensor<T> input, bool tanhApproximation) : Una
         ReadOnlySpan<T> x = SavedFirst.Data;
         if (!tanhApproximation)
         {
-            ExactInDouble(x, destination, derivative: true);
+            Exact(x, destination, derivative: true);
             return;
         }
 
@@ -198,44 +198,61 @@ internal sealed class GeluNode<T>(Tensor<T> input, bool tanhApproximation) : Una
     }
 
     /// <summary>
-    /// <c>x Phi(x)</c> or, for the <paramref name="derivative"/>, <c>Phi(x) + x phi(x)</c>, evaluated in double
-    /// precision on vector lanes, in blocks of 256 so that float inputs are widened through a stack buffer.
-    /// The forward on [256, 64] floats measured ~2.3x faster than the scalar erf per element (best of 7 runs).
+    /// <c>x Phi(x)</c> or, for the <paramref name="derivative"/>, <c>Phi(x) + x phi(x)</c> on vector lanes: float
+    /// tensors in float lanes (float-accurate), double tensors in double lanes (double-accurate), other types
+    /// widened to double. The forward on [256, 64] floats measured ~2.3x faster with double lanes than the
+    /// scalar erf per element, and float lanes ~2x faster again than double lanes (best of 7 runs, 3 alternating
+    /// trials on a shared machine).
     /// </summary>
-    private static void ExactInDouble(ReadOnlySpan<T> x, Span<T> destination, bool derivative)
+    private static void Exact(ReadOnlySpan<T> x, Span<T> destination, bool derivative)
     {
+        if (typeof(T) == typeof(float))
+        {
+            ExactInLanes(
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(destination),
+                derivative);
+            return;
+        }
+
+        if (typeof(T) == typeof(double))
+        {
+            ExactInLanes(
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(x),
+                System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(destination),
+                derivative);
+            return;
+        }
+
+        // Any other IEEE type (Half) goes through double, in blocks on the stack.
         const int block = 256;
         Span<double> widened = stackalloc double[block];
-        Span<double> cdf = stackalloc double[block];
-        Span<double> pdf = stackalloc double[block];
+        Span<double> result = stackalloc double[block];
         for (int start = 0; start < x.Length; start += block)
         {
             int length = Math.Min(block, x.Length - start);
-            scoped ReadOnlySpan<double> values;
-            if (typeof(T) == typeof(double))
-            {
-                values = System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(x.Slice(start, length));
-            }
-            else
-            {
-                TensorPrimitives.ConvertTruncating<T, double>(x.Slice(start, length), widened[..length]);
-                values = widened[..length];
-            }
-
-            Span<double> result = cdf[..length];
-            SpecialFunctions.NormalCdf(values, result);
-            if (derivative)
-            {
-                SpecialFunctions.NormalPdf(values, pdf[..length]);
-                TensorPrimitives.MultiplyAdd(values, pdf[..length], result, result);
-            }
-            else
-            {
-                TensorPrimitives.Multiply(values, result, result);
-            }
-
-            TensorPrimitives.ConvertTruncating<double, T>(result, destination.Slice(start, length));
+            TensorPrimitives.ConvertTruncating<T, double>(x.Slice(start, length), widened[..length]);
+            ExactInLanes<double>(widened[..length], result[..length], derivative);
+            TensorPrimitives.ConvertTruncating<double, T>(result[..length], destination.Slice(start, length));
         }
+    }
+
+    private static void ExactInLanes<TF>(ReadOnlySpan<TF> x, Span<TF> destination, bool derivative)
+        where TF : unmanaged, IFloatingPointIeee754<TF>
+    {
+        SpecialFunctions.NormalCdf(x, destination);
+        if (!derivative)
+        {
+            TensorPrimitives.Multiply(x, destination, destination);
+            return;
+        }
+
+        // Phi + x phi, with phi in pooled scratch.
+        TF[] scratch = System.Buffers.ArrayPool<TF>.Shared.Rent(Math.Max(x.Length, 1));
+        Span<TF> pdf = scratch.AsSpan(0, x.Length);
+        SpecialFunctions.NormalPdf(x, pdf);
+        TensorPrimitives.MultiplyAdd(x, pdf, destination, destination);
+        System.Buffers.ArrayPool<TF>.Shared.Return(scratch);
     }
 
     /// <summary><c>destination = tanh(sqrt(2/pi) (x + 0.044715 x^3))</c>, in vectorised passes.</summary>
