@@ -143,8 +143,8 @@ internal sealed class SoftplusNode<T>(Tensor<T> input, T beta, T threshold) : Un
 
 /// <summary>
 /// The Gaussian error linear unit (PyTorch's <c>F.gelu</c>). Exact form: <c>x Phi(x)</c> with the
-/// standard normal distribution function <c>Phi(x) = erfc(-x/sqrt 2) / 2</c> (computed in double precision
-/// by <see cref="SpecialFunctions"/>), derivative <c>Phi(x) + x phi(x)</c>. Tanh form
+/// standard normal distribution function <c>Phi(x) = erfc(-x/sqrt 2) / 2</c> (computed to the precision of T
+/// by <see cref="SpecialFunctions"/> on vector lanes), derivative <c>Phi(x) + x phi(x)</c>. Tanh form
 /// (<c>approximate='tanh'</c>): <c>x/2 (1 + tanh(u))</c> with <c>u = sqrt(2/pi) (x + 0.044715 x^3)</c>,
 /// derivative <c>(1 + t)/2 + x/2 (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)</c>, <c>t = tanh(u)</c>.
 /// </summary>
