@@ -66,7 +66,8 @@ public sealed partial class Tensor<T>
     /// <summary>
     /// The Gaussian error linear unit elementwise (PyTorch's <c>F.gelu</c>). By default the exact form
     /// <c>x * Phi(x)</c>, where <c>Phi(x) = (1 + erf(x / sqrt(2))) / 2</c> is the standard normal distribution
-    /// function, evaluated in double precision (relative error ~1e-16) whatever <typeparamref name="T"/> is;
+    /// function, evaluated with W. J. Cody's erf approximations to the precision of <typeparamref name="T"/>
+    /// (relative error ~1e-16 for double, a few ulp for float);
     /// with <paramref name="tanhApproximation"/> the form <c>x/2 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))</c>
     /// (PyTorch's <c>approximate='tanh'</c>).
     /// </summary>
@@ -155,6 +156,36 @@ public sealed partial class Tensor<T>
 
     /// <summary>A mask, 1 where <c>this &lt; value</c> and 0 elsewhere; see <see cref="LessThan(Tensor{T})"/>.</summary>
     public Tensor<T> LessThan(T value) => ComparisonMasks<T>.LessThan(this, value);
+
+    /// <summary>
+    /// The logarithm of the softmax along <paramref name="axis"/> (PyTorch's <c>F.log_softmax</c>):
+    /// <c>x - max - log(sum(exp(x - max)))</c> over each row (axis 1 or -1) or each column (axis 0) of a matrix,
+    /// or over a vector. Numerically stable: the maximum is subtracted first, so logits around +-1e4 give
+    /// the same values as the same differences around 0, all finite. The result has this tensor's shape.
+    /// </summary>
+    /// <param name="axis">The dimension along which the probabilities sum to 1. Default: -1 (the last).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The tensor is a scalar or the axis does not exist.</exception>
+    public Tensor<T> LogSoftmax(int axis = -1) => LogSoftmaxNode<T>.Forward(this, axis);
+
+    /// <summary>
+    /// The softmax along <paramref name="axis"/> (PyTorch's <c>F.softmax</c>): <c>exp(x - max) / sum(exp(x - max))</c>
+    /// over each row (axis 1 or -1) or each column (axis 0) of a matrix, or over a vector; stable for any finite
+    /// logits. The result has this tensor's shape. For a loss, prefer <see cref="LogSoftmax"/>, which stays exact
+    /// where probabilities underflow.
+    /// </summary>
+    /// <param name="axis">The dimension along which the result sums to 1. Default: -1 (the last).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The tensor is a scalar or the axis does not exist.</exception>
+    public Tensor<T> Softmax(int axis = -1) => SoftmaxNode<T>.Forward(this, axis);
+
+    /// <summary>
+    /// <c>log(sum(exp(x)))</c> along <paramref name="axis"/> (PyTorch's <c>torch.logsumexp</c>), computed as
+    /// <c>max + log(sum(exp(x - max)))</c> so that it neither overflows nor underflows (an infinite maximum is
+    /// handled as in PyTorch: all -inf gives -inf). Its gradient is the softmax along the axis.
+    /// </summary>
+    /// <param name="axis">The dimension to reduce: 0 for each column of a matrix, 1 or -1 for each row.</param>
+    /// <param name="keepDim">Keep the reduced dimension with size 1, so the result broadcasts against this tensor. Default: false.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The tensor is a scalar or the axis does not exist.</exception>
+    public Tensor<T> LogSumExp(int axis, bool keepDim = false) => LogSumExpNode<T>.Forward(this, axis, keepDim);
 
     /// <summary>
     /// The matrix product: <c>[n, d] @ [d, k] -> [n, k]</c>, <c>[n, d] @ [d] -> [n]</c>,

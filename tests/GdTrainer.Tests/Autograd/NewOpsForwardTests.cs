@@ -91,6 +91,47 @@ public sealed class NewOpsForwardTests
     }
 
     [Fact]
+    public void GeluOfTheWholeReferenceTableAtOnceMatchesItInDoubleAndFloat()
+    {
+        // One tensor, so that the vectorised path (not only the scalar tail) computes the values.
+        TheoryData<double, double> table = GeluReference();
+        double[] x = [.. table.Select(row => (double)row[0])];
+        double[] expected = [.. table.Select(row => (double)row[1])];
+
+        double[] actual = Tensor.From<double>(x).Gelu().ToArray();
+        float[] xFloat = Array.ConvertAll(x, v => (float)v);
+        float[] actualFloat = Tensor.From<float>(xFloat).Gelu().ToArray();
+
+        // Float tensors are evaluated in float lanes: within a few float ulp of the double result at the same
+        // (rounded) inputs, the allowance growing with x^2 in the tail as for the double reference above.
+        double[] atFloatInputs = Tensor.From<double>(Array.ConvertAll(xFloat, v => (double)v)).Gelu().ToArray();
+
+        for (int i = 0; i < x.Length; i++)
+        {
+            double tolerance = 1e-15 * Math.Max(1, x[i] * x[i]) * Math.Abs(expected[i]);
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= tolerance, $"Gelu({x[i]}) = {actual[i]:R}, expected {expected[i]:R}.");
+            double floatTolerance = 1e-6 * Math.Max(1, x[i] * x[i]) * Math.Abs(atFloatInputs[i]);
+            Assert.True(
+                Math.Abs(actualFloat[i] - atFloatInputs[i]) <= Math.Max(floatTolerance, float.Epsilon),
+                $"Gelu({xFloat[i]}f) = {actualFloat[i]:R}, expected {atFloatInputs[i]:R}.");
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GeluGradientInFloatMatchesTheDoubleGradient(bool tanhApproximation)
+    {
+        var random = new Random(229);
+        float[] values = Array.ConvertAll(Uniform(random, [5, 13], -6, 6).ToArray(), v => (float)v);
+        var xf = Tensor.From<float>(values, [5, 13], requiresGrad: true);
+        var x = Tensor.From<double>(Array.ConvertAll(values, v => (double)v), [5, 13], requiresGrad: true);
+        x.Gelu(tanhApproximation).Sum().Backward();
+        xf.Gelu(tanhApproximation).Sum().Backward();
+        AssertClose(x.Grad!.Data, Array.ConvertAll(xf.Grad!.ToArray(), v => (double)v), 2e-6);
+    }
+
+    [Fact]
     public void GeluTanhApproximationDiffersFromTheExactFormByItsKnownError()
     {
         // The tanh form approximates x Phi(x) to within ~5e-4 (PyTorch's documentation of approximate='tanh').
@@ -117,6 +158,22 @@ public sealed class NewOpsForwardTests
         x.LeakyRelu(0.25).Sum().Backward();
         AssertClose([0.25, 0.25, 1.0], x.Grad!.Data, 0);
         AssertClose([-0.5, 0.0, 3.0], x.LeakyRelu(0.25).Data, 0);
+    }
+
+    [Fact]
+    public void GeluHasValueZeroAndSlopeOneHalfAtZeroInBothForms()
+    {
+        var x = Tensor.From<double>([0.0], requiresGrad: true);
+        Tensor<double> exact = x.Gelu();
+        Assert.Equal(0.0, exact[0]);
+        exact.Sum().Backward();
+        Assert.Equal(0.5, x.Grad![0]);
+
+        x.Grad = null;
+        Tensor<double> approximate = x.Gelu(tanhApproximation: true);
+        Assert.Equal(0.0, approximate[0]);
+        approximate.Sum().Backward();
+        Assert.Equal(0.5, x.Grad![0]);
     }
 
     [Fact]
@@ -167,6 +224,77 @@ public sealed class NewOpsForwardTests
         lower.Sum().Backward();
         AssertClose([1.0, 0.5, 0.0], a.Grad!.Data, 0);
         AssertClose([0.0, 0.5, 1.0], b.Grad!.Data, 0);
+    }
+
+    [Fact]
+    public void KinkGradientsAreTheSameOnTheVectorisedPathAndItsTailInFloatAndDouble()
+    {
+        // 19 elements: vector blocks of 4 or 8 lanes and a scalar tail; every kink appears in both.
+        double[] a = [0, 1, -1, 2, 0.5, 0.5, -3, 0, 1, 2, 2, -1, 0, 0.5, 3, -2, 0, 1, 1];
+        double[] b = [0, 2, -1, 1, 0.5, 0.0, -3, 1, 1, 2, 1, -2, 0, 0.5, 3, -1, 1, 1, 0];
+        CheckKinks<double>(a, b);
+        CheckKinks<float>(a, b);
+    }
+
+    private static void CheckKinks<T>(double[] aValues, double[] bValues)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        T[] Convert(double[] values) => Array.ConvertAll(values, T.CreateTruncating);
+        double[] Gradient(Tensor<T> t) => Array.ConvertAll(t.Grad!.ToArray(), v => double.CreateTruncating(v));
+        var a = Tensor.From<T>(Convert(aValues), requiresGrad: true);
+        var b = Tensor.From<T>(Convert(bValues), requiresGrad: true);
+        int n = aValues.Length;
+
+        a.Maximum(b).Sum().Backward();
+        for (int i = 0; i < n; i++)
+        {
+            double expected = aValues[i] > bValues[i] ? 1 : aValues[i] == bValues[i] ? 0.5 : 0;
+            Assert.Equal(expected, Gradient(a)[i]);
+            Assert.Equal(1 - expected, Gradient(b)[i]);
+        }
+
+        a.Grad = null;
+        b.Grad = null;
+        a.Minimum(b).Sum().Backward();
+        for (int i = 0; i < n; i++)
+        {
+            double expected = aValues[i] < bValues[i] ? 1 : aValues[i] == bValues[i] ? 0.5 : 0;
+            Assert.Equal(expected, Gradient(a)[i]);
+            Assert.Equal(1 - expected, Gradient(b)[i]);
+        }
+
+        a.Grad = null;
+        a.Clamp(T.Zero, T.One).Sum().Backward();
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(aValues[i] >= 0 && aValues[i] <= 1 ? 1.0 : 0.0, Gradient(a)[i]);
+        }
+
+        a.Grad = null;
+        a.LeakyRelu(T.CreateTruncating(0.25)).Sum().Backward();
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(aValues[i] > 0 ? 1.0 : 0.25, Gradient(a)[i]);
+        }
+
+        T[] mask = a.GreaterThan(b).ToArray();
+        T[] below = a.LessThan(b).ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(aValues[i] > bValues[i] ? T.One : T.Zero, mask[i]);
+            Assert.Equal(aValues[i] < bValues[i] ? T.One : T.Zero, below[i]);
+        }
+
+        a.Grad = null;
+        b.Grad = null;
+        Tensor<T> selected = Tensor.Where(a.GreaterThan(b), a, b);
+        selected.Sum().Backward();
+        for (int i = 0; i < n; i++)
+        {
+            Assert.Equal(Math.Max(aValues[i], bValues[i]), double.CreateTruncating(selected[i]));
+            Assert.Equal(aValues[i] > bValues[i] ? 1.0 : 0.0, Gradient(a)[i]);
+            Assert.Equal(aValues[i] > bValues[i] ? 0.0 : 1.0, Gradient(b)[i]);
+        }
     }
 
     [Fact]

@@ -42,7 +42,20 @@ internal sealed class ClampNode<T>(Tensor<T> input, T? lower, T? upper) : UnaryN
         ReadOnlySpan<T> x = SavedFirst.Data;
         T low = lower ?? T.NegativeInfinity;
         T high = upper ?? T.PositiveInfinity;
-        for (int i = 0; i < x.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var lows = new Vector<T>(low);
+            var highs = new Vector<T>(high);
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var value = new Vector<T>(x.Slice(i));
+                Vector<T> inside = Vector.BitwiseAnd(Vector.GreaterThanOrEqual(value, lows), Vector.LessThanOrEqual(value, highs));
+                Vector.BitwiseAnd(inside, Vector<T>.One).CopyTo(destination.Slice(i));
+            }
+        }
+
+        for (; i < x.Length; i++)
         {
             destination[i] = x[i] >= low && x[i] <= high ? T.One : T.Zero;
         }

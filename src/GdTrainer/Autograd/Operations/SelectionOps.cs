@@ -30,31 +30,59 @@ internal sealed class ExtremumNode<T>(Tensor<T> a, Tensor<T> b, bool maximum) : 
         Dims2 aDims = a.Dims;
         Dims2 bDims = b.Dims;
         Dims2 outDims = OutputDims;
+        int columns = outDims.Columns;
         T[] scratch = RentScratch(2 * OutputLength);
         Span<T> aGradient = scratch.AsSpan(0, OutputLength);
         Span<T> bGradient = scratch.AsSpan(OutputLength, OutputLength);
-        T half = T.CreateTruncating(0.5);
-        int index = 0;
+
+        // Row by row; each operand's row is a full row or one value repeated (stride 0).
+        int aStride = aDims.Columns == 1 && columns != 1 ? 0 : 1;
+        int bStride = bDims.Columns == 1 && columns != 1 ? 0 : 1;
         for (int row = 0; row < outDims.Rows; row++)
         {
-            int aRow = aDims.Rows == 1 ? 0 : row * aDims.Columns;
-            int bRow = bDims.Rows == 1 ? 0 : row * bDims.Columns;
-            for (int column = 0; column < outDims.Columns; column++, index++)
-            {
-                T x = aValues[aRow + (aDims.Columns == 1 ? 0 : column)];
-                T y = bValues[bRow + (bDims.Columns == 1 ? 0 : column)];
-                T g = outputGradient[index];
-                bool aWins = maximum ? x > y : x < y;
-                bool bWins = maximum ? x < y : x > y;
-                T shared = x == y ? g * half : g;
-                aGradient[index] = bWins ? T.Zero : shared;
-                bGradient[index] = aWins ? T.Zero : shared;
-            }
+            ReadOnlySpan<T> aRow = aValues.Slice(aDims.Rows == 1 ? 0 : row * aDims.Columns, aDims.Columns);
+            ReadOnlySpan<T> bRow = bValues.Slice(bDims.Rows == 1 ? 0 : row * bDims.Columns, bDims.Columns);
+            int offset = row * columns;
+            RowGradients(aRow, aStride, bRow, bStride, outputGradient.Slice(offset, columns), aGradient.Slice(offset, columns), bGradient.Slice(offset, columns));
         }
 
         Accumulate(a, aGradient, outDims);
         Accumulate(b, bGradient, outDims);
         ReturnScratch(scratch);
+    }
+
+    /// <summary>One output row: the winner takes <c>g</c>, the loser 0, a tie <c>g / 2</c> each, NaN <c>g</c> each (PyTorch's rule).</summary>
+    private void RowGradients(
+        ReadOnlySpan<T> a, int aStride, ReadOnlySpan<T> b, int bStride, ReadOnlySpan<T> g, Span<T> aGradient, Span<T> bGradient)
+    {
+        T half = T.CreateTruncating(0.5);
+        int i = 0;
+        if (aStride == 1 && bStride == 1 && Vector.IsHardwareAccelerated)
+        {
+            var halves = new Vector<T>(half);
+            for (; i <= g.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var x = new Vector<T>(a.Slice(i));
+                var y = new Vector<T>(b.Slice(i));
+                var gradient = new Vector<T>(g.Slice(i));
+                Vector<T> aWins = maximum ? Vector.GreaterThan(x, y) : Vector.LessThan(x, y);
+                Vector<T> bWins = maximum ? Vector.LessThan(x, y) : Vector.GreaterThan(x, y);
+                Vector<T> shared = Vector.ConditionalSelect(Vector.Equals(x, y), gradient * halves, gradient);
+                Vector.AndNot(shared, bWins).CopyTo(aGradient.Slice(i));
+                Vector.AndNot(shared, aWins).CopyTo(bGradient.Slice(i));
+            }
+        }
+
+        for (; i < g.Length; i++)
+        {
+            T x = a[i * aStride];
+            T y = b[i * bStride];
+            bool aWins = maximum ? x > y : x < y;
+            bool bWins = maximum ? x < y : x > y;
+            T shared = x == y ? g[i] * half : g[i];
+            aGradient[i] = bWins ? T.Zero : shared;
+            bGradient[i] = aWins ? T.Zero : shared;
+        }
     }
 }
 
@@ -78,21 +106,32 @@ internal sealed class WhereNode<T>(Tensor<T> x, Tensor<T> y, Tensor<T> condition
         ReadOnlySpan<T> yValues = y.Data;
         if (condition.Dims == dims && x.Dims == dims && y.Dims == dims)
         {
-            for (int i = 0; i < data.Length; i++)
-            {
-                data[i] = c[i] != T.Zero ? xValues[i] : yValues[i];
-            }
+            Select(c, xValues, yValues, data);
         }
         else
         {
-            var walk = new BroadcastWalk(condition.Dims, x.Dims, y.Dims);
-            int index = 0;
+            // Row by row: each operand's row is either a full row or one value repeated (stride 0).
+            Dims2 cDims = condition.Dims;
+            Dims2 xDims = x.Dims;
+            Dims2 yDims = y.Dims;
+            int cStride = cDims.Columns == 1 ? 0 : 1;
+            int xStride = xDims.Columns == 1 ? 0 : 1;
+            int yStride = yDims.Columns == 1 ? 0 : 1;
             for (int row = 0; row < dims.Rows; row++)
             {
-                for (int column = 0; column < dims.Columns; column++, index++)
+                ReadOnlySpan<T> cRow = c.Slice(cDims.Rows == 1 ? 0 : row * cDims.Columns, cDims.Columns);
+                ReadOnlySpan<T> xRow = xValues.Slice(xDims.Rows == 1 ? 0 : row * xDims.Columns, xDims.Columns);
+                ReadOnlySpan<T> yRow = yValues.Slice(yDims.Rows == 1 ? 0 : row * yDims.Columns, yDims.Columns);
+                Span<T> destination = data.AsSpan(row * dims.Columns, dims.Columns);
+                if (cStride + xStride + yStride == 3)
                 {
-                    walk.At(row, column, out int ci, out int xi, out int yi);
-                    data[index] = c[ci] != T.Zero ? xValues[xi] : yValues[yi];
+                    Select(cRow, xRow, yRow, destination);
+                    continue;
+                }
+
+                for (int column = 0; column < destination.Length; column++)
+                {
+                    destination[column] = cRow[column * cStride] != T.Zero ? xRow[column * xStride] : yRow[column * yStride];
                 }
             }
         }
@@ -104,20 +143,31 @@ internal sealed class WhereNode<T>(Tensor<T> x, Tensor<T> y, Tensor<T> condition
     internal override void Backward(ReadOnlySpan<T> outputGradient)
     {
         ReadOnlySpan<T> c = SavedThird.Data;
-        var walk = new BroadcastWalk(ThirdInput!.Dims, FirstInput!.Dims, SecondInput!.Dims);
+        Dims2 cDims = ThirdInput!.Dims;
         Dims2 dims = OutputDims;
         T[] scratch = RentScratch(2 * OutputLength);
         Span<T> xGradient = scratch.AsSpan(0, OutputLength);
         Span<T> yGradient = scratch.AsSpan(OutputLength, OutputLength);
-        int index = 0;
-        for (int row = 0; row < dims.Rows; row++)
+        if (cDims == dims)
         {
-            for (int column = 0; column < dims.Columns; column++, index++)
+            // x gets g where the condition holds, y gets the rest: two selects against a zero operand.
+            Select(c, outputGradient, default, xGradient);
+            Select(c, default, outputGradient, yGradient);
+        }
+        else
+        {
+            int cStride = cDims.Columns == 1 ? 0 : 1;
+            for (int row = 0; row < dims.Rows; row++)
             {
-                walk.At(row, column, out int ci, out _, out _);
-                bool holds = c[ci] != T.Zero;
-                xGradient[index] = holds ? outputGradient[index] : T.Zero;
-                yGradient[index] = holds ? T.Zero : outputGradient[index];
+                ReadOnlySpan<T> cRow = c.Slice(cDims.Rows == 1 ? 0 : row * cDims.Columns, cDims.Columns);
+                int offset = row * dims.Columns;
+                for (int column = 0; column < dims.Columns; column++)
+                {
+                    bool holds = cRow[column * cStride] != T.Zero;
+                    T g = outputGradient[offset + column];
+                    xGradient[offset + column] = holds ? g : T.Zero;
+                    yGradient[offset + column] = holds ? T.Zero : g;
+                }
             }
         }
 
@@ -126,18 +176,28 @@ internal sealed class WhereNode<T>(Tensor<T> x, Tensor<T> y, Tensor<T> condition
         ReturnScratch(scratch);
     }
 
-    /// <summary>The flat indices that NumPy broadcasting reads from three operands for one output position.</summary>
-    private readonly struct BroadcastWalk(Dims2 first, Dims2 second, Dims2 third)
+    /// <summary>
+    /// <c>destination[i] = condition[i] != 0 ? x[i] : y[i]</c> over equal lengths; an empty <paramref name="x"/>
+    /// or <paramref name="y"/> stands for zeros (NaN in the condition counts as true, as <c>!= 0</c> says).
+    /// </summary>
+    private static void Select(ReadOnlySpan<T> condition, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
     {
-        internal void At(int row, int column, out int firstIndex, out int secondIndex, out int thirdIndex)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            firstIndex = Index(first, row, column);
-            secondIndex = Index(second, row, column);
-            thirdIndex = Index(third, row, column);
+            for (; i <= destination.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                Vector<T> isZero = Vector.Equals(new Vector<T>(condition.Slice(i)), Vector<T>.Zero);
+                Vector<T> onTrue = x.IsEmpty ? Vector<T>.Zero : new Vector<T>(x.Slice(i));
+                Vector<T> onFalse = y.IsEmpty ? Vector<T>.Zero : new Vector<T>(y.Slice(i));
+                Vector.ConditionalSelect(isZero, onFalse, onTrue).CopyTo(destination.Slice(i));
+            }
         }
 
-        private static int Index(Dims2 dims, int row, int column) =>
-            ((dims.Rows == 1 ? 0 : row) * dims.Columns) + (dims.Columns == 1 ? 0 : column);
+        for (; i < destination.Length; i++)
+        {
+            destination[i] = condition[i] != T.Zero ? (x.IsEmpty ? T.Zero : x[i]) : (y.IsEmpty ? T.Zero : y[i]);
+        }
     }
 }
 
@@ -202,7 +262,16 @@ internal readonly struct GreaterThanKernel<T> : IBinaryKernel<T>
 {
     public static void Apply(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> destination)
     {
-        for (int i = 0; i < destination.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= destination.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                Vector.BitwiseAnd(Vector.GreaterThan(new Vector<T>(x.Slice(i)), new Vector<T>(y.Slice(i))), Vector<T>.One).CopyTo(destination.Slice(i));
+            }
+        }
+
+        for (; i < destination.Length; i++)
         {
             destination[i] = x[i] > y[i] ? T.One : T.Zero;
         }
@@ -210,7 +279,17 @@ internal readonly struct GreaterThanKernel<T> : IBinaryKernel<T>
 
     public static void Apply(ReadOnlySpan<T> x, T y, Span<T> destination)
     {
-        for (int i = 0; i < destination.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var bound = new Vector<T>(y);
+            for (; i <= destination.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                Vector.BitwiseAnd(Vector.GreaterThan(new Vector<T>(x.Slice(i)), bound), Vector<T>.One).CopyTo(destination.Slice(i));
+            }
+        }
+
+        for (; i < destination.Length; i++)
         {
             destination[i] = x[i] > y ? T.One : T.Zero;
         }
@@ -218,7 +297,17 @@ internal readonly struct GreaterThanKernel<T> : IBinaryKernel<T>
 
     public static void Apply(T x, ReadOnlySpan<T> y, Span<T> destination)
     {
-        for (int i = 0; i < destination.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var bound = new Vector<T>(x);
+            for (; i <= destination.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                Vector.BitwiseAnd(Vector.GreaterThan(bound, new Vector<T>(y.Slice(i))), Vector<T>.One).CopyTo(destination.Slice(i));
+            }
+        }
+
+        for (; i < destination.Length; i++)
         {
             destination[i] = x > y[i] ? T.One : T.Zero;
         }
