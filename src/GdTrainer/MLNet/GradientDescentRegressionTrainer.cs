@@ -174,8 +174,16 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
 
             if (plateau && _options.LearningRateSchedule == LearningRateSchedule.Adaptive && !loop.IsFullBatch && growths < Options.AdaptiveGrowths)
             {
-                loop.SetBatchSize((int)Math.Min((long)loop.BatchSize * Options.AdaptiveFactor, data.RowCount));
+                int previous = loop.BatchSize;
+                loop.SetBatchSize((int)Math.Min((long)previous * Options.AdaptiveFactor, data.RowCount));
                 growths++;
+                if (logger is not null)
+                {
+                    TrainerLog.BatchSizeGrown(logger, epoch, previous, loop.BatchSize);
+                }
+
+                channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
+                    $"GradientDescent: the loss reached a plateau at epoch {epoch}; the batch grows from {previous} to {loop.BatchSize} rows"));
                 monitor.Restart();
                 plateau = false;
             }

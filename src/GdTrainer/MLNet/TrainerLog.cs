@@ -20,4 +20,8 @@ internal static partial class TrainerLog
     [LoggerMessage(EventId = 4, EventName = "TrainingStopped", Level = LogLevel.Information,
         Message = "GradientDescent {Reason}: {EpochsRun} epochs, final training loss {Loss}")]
     internal static partial void TrainingStopped(ILogger logger, string reason, int epochsRun, float loss);
+
+    [LoggerMessage(EventId = 5, EventName = "BatchSizeGrown", Level = LogLevel.Information,
+        Message = "GradientDescent: the loss reached a plateau at epoch {Epoch}; the batch grows from {PreviousBatchSize} to {BatchSize} rows")]
+    internal static partial void BatchSizeGrown(ILogger logger, int epoch, int previousBatchSize, int batchSize);
 }
