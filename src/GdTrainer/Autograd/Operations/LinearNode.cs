@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace GdTrainer.Autograd;
 
@@ -7,6 +8,12 @@ namespace GdTrainer.Autograd;
 /// as <c>[in, out]</c> or <c>[in]</c>): one output buffer and one graph node instead of two. Backward:
 /// the matrix product's, plus the output gradient summed back to the bias's shape.
 /// </summary>
+/// <remarks>
+/// For float with a <c>[k]</c> bias and k &gt; 1 the bias is added in the matrix kernel's store
+/// (<see cref="MatrixKernels.Multiply"/>) instead of a second broadcasting pass over the output, and
+/// the bias gradient is one column-sum kernel (<see cref="MatrixVectorKernels{T}.MultiplyTransposedAdd"/>
+/// with weights 1) instead of a span call per row.
+/// </remarks>
 internal sealed class LinearNode<T>(Tensor<T> input, Tensor<T> weight, Tensor<T> bias) : Node<T>(input, weight, bias)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -23,15 +30,49 @@ internal sealed class LinearNode<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>
         }
 
         T[] data = GC.AllocateUninitializedArray<T>(n * k);
-        MatMulNode<T>.Multiply(input.Data, weight.Data, data, n, d, k);
-        Dims2 dims = Dims2.Of(shape);
-        Broadcasting<T>.Apply<AddKernel<T>>(data, dims, bias.Data, bias.Dims, data, dims);
+        if (typeof(T) == typeof(float) && k > 1 && bias.Dims == new Dims2(1, k))
+        {
+            MatrixKernels.Multiply(
+                MemoryMarshal.Cast<T, float>(input.Data), MemoryMarshal.Cast<T, float>(weight.Data), MemoryMarshal.Cast<T, float>(data.AsSpan()),
+                n, d, k, MemoryMarshal.Cast<T, float>(bias.Data));
+        }
+        else
+        {
+            MatMulNode<T>.Multiply(input.Data, weight.Data, data, n, d, k);
+            Dims2 dims = Dims2.Of(shape);
+            Broadcasting<T>.Apply<AddKernel<T>>(data, dims, bias.Data, bias.Dims, data, dims);
+        }
+
         return new Tensor<T>(data, shape, ShouldRecord(input, weight, bias) ? new LinearNode<T>(input, weight, bias) : null);
     }
 
     internal override void Backward(ReadOnlySpan<T> outputGradient)
     {
         MatMulNode<T>.BackwardProduct(FirstInput!, SecondInput!, this, outputGradient);
-        Accumulate(ThirdInput, outputGradient, OutputDims);
+        AccumulateBias(ThirdInput!, outputGradient, OutputDims);
+    }
+
+    /// <summary>
+    /// Adds the output gradient, summed back to the bias's shape, into the bias's gradient: a column sum
+    /// for a <c>[k]</c> bias under an <c>[n, k]</c> output, the general reduction otherwise.
+    /// </summary>
+    internal static void AccumulateBias(Tensor<T> bias, ReadOnlySpan<T> outputGradient, Dims2 outputDims)
+    {
+        if (!bias.RequiresGrad)
+        {
+            return;
+        }
+
+        (int n, int k) = (outputDims.Rows, outputDims.Columns);
+        if (n > 1 && k > 1 && bias.Dims == new Dims2(1, k))
+        {
+            T[] ones = RentScratch(n);
+            ones.AsSpan(0, n).Fill(T.One);
+            MatrixVectorKernels<T>.MultiplyTransposedAdd(outputGradient, ones, bias.GradientTarget(), n, k);
+            ReturnScratch(ones);
+            return;
+        }
+
+        Accumulate(bias, outputGradient, outputDims);
     }
 }

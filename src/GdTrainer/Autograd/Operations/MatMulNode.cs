@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace GdTrainer.Autograd;
 
@@ -60,6 +61,12 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
             return;
         }
 
+        if (typeof(T) == typeof(float))
+        {
+            MatrixKernels.Multiply(AsFloat(a), AsFloat(b), AsFloat(destination), n, d, k);
+            return;
+        }
+
         for (int i = 0; i < n; i++)
         {
             ReadOnlySpan<T> aRow = a.Slice(i * d, d);
@@ -81,6 +88,23 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
     {
         (int n, int d) = (a.Dims.Rows, a.Dims.Columns);
         int k = b.Rank == 1 ? 1 : b.Dims.Columns;
+
+        if (typeof(T) == typeof(float) && k > 1)
+        {
+            // The register-blocked kernels, each adding straight into the gradient (no scratch).
+            if (a.RequiresGrad)
+            {
+                MatrixKernels.MultiplyByTransposed(
+                    AsFloat(outputGradient), AsFloat(node.CheckedValues(b).Data), AsFloat(a.GradientTarget()), n, k, d, accumulate: true);
+            }
+
+            if (b.RequiresGrad)
+            {
+                MatrixKernels.MultiplyTransposedAdd(AsFloat(node.CheckedValues(a).Data), AsFloat(outputGradient), AsFloat(b.GradientTarget()), n, d, k);
+            }
+
+            return;
+        }
 
         if (a.RequiresGrad)
         {
@@ -131,4 +155,8 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
             }
         }
     }
+
+    private static ReadOnlySpan<float> AsFloat(ReadOnlySpan<T> values) => MemoryMarshal.Cast<T, float>(values);
+
+    private static Span<float> AsFloat(Span<T> values) => MemoryMarshal.Cast<T, float>(values);
 }
