@@ -237,6 +237,61 @@ public sealed class MatrixKernelTests
         AssertClose(biasGrad, AddAbs(new double[k], upstream.Take(k).ToArray()), bias.Grad!.Data.ToArray(), "dbias", absolute: n * 1e-5);
     }
 
+    [Theory]
+    [InlineData(new[] { 5, 3 }, new[] { 3, 4 }, new[] { 4 })]
+    [InlineData(new[] { 4, 3 }, new[] { 3 }, new[] { 1 })]
+    [InlineData(new[] { 3 }, new[] { 3, 2 }, new[] { 2 })]
+    [InlineData(new[] { 7, 2 }, new[] { 2, 3 }, new[] { 7, 3 })]
+    public void LinearReluPassesGradCheckForEveryOperand(int[] inputShape, int[] weightShape, int[] biasShape)
+    {
+        var random = new Random(31);
+        var input = TestTensors.Uniform(random, inputShape, -1, 1);
+        var weight = TestTensors.Uniform(random, weightShape, -1, 1);
+        var bias = TestTensors.Uniform(random, biasShape, -0.5, 0.5);
+        TestTensors.AssertGradCheck(t => Functional.LinearRelu(t[0], t[1], t[2]), input, weight, bias);
+    }
+
+    [Theory]
+    [InlineData(256, 20, 64)]
+    [InlineData(13, 64, 17)]
+    [InlineData(16, 5, 1)]
+    public void LinearReluEqualsLinearThenReluInFloat(int n, int d, int k)
+    {
+        (Tensor<float> x, Tensor<float> w, Tensor<float> b, Tensor<float> upstream) = FloatLayer(n, d, k, seed: n + d + k);
+        Tensor<float> fused = Functional.LinearRelu(x, w, b);
+        Assert.Equal("LinearRelu", fused.GradFunctionName);
+        (fused * upstream).Sum().Backward();
+        float[][] fusedGrads = [x.Grad!.ToArray(), w.Grad!.ToArray(), b.Grad!.ToArray()];
+        x.Grad = null;
+        w.Grad = null;
+        b.Grad = null;
+
+        Tensor<float> composite = Functional.Linear(x, w, b).Relu();
+        (composite * upstream).Sum().Backward();
+
+        Assert.Contains(composite.Data.ToArray(), value => value == 0); // Some outputs are cut by the ReLU,
+        Assert.Contains(composite.Data.ToArray(), value => value > 0); // and some pass.
+        Assert.Equal(composite.Data.ToArray(), fused.Data.ToArray());
+        float[][] compositeGrads = [x.Grad!.ToArray(), w.Grad!.ToArray(), b.Grad!.ToArray()];
+        for (int i = 0; i < 3; i++)
+        {
+            for (int j = 0; j < compositeGrads[i].Length; j++)
+            {
+                Assert.True(Math.Abs(compositeGrads[i][j] - fusedGrads[i][j]) <= 1e-5 * (1 + Math.Abs(compositeGrads[i][j])),
+                    $"gradient {i}[{j}]: fused {fusedGrads[i][j]:R}, composite {compositeGrads[i][j]:R}");
+            }
+        }
+    }
+
+    private static (Tensor<float> X, Tensor<float> W, Tensor<float> B, Tensor<float> Upstream) FloatLayer(int n, int d, int k, int seed)
+    {
+        var x = Tensor.From(ToFloat(Random(n * d, seed)), [n, d], requiresGrad: true);
+        var w = Tensor.From(ToFloat(Random(d * k, seed + 1)), k == 1 ? [d] : [d, k], requiresGrad: true);
+        var b = Tensor.From(ToFloat(Random(k, seed + 2)), [k], requiresGrad: true);
+        var upstream = Tensor.From(ToFloat(Random(n * k, seed + 3)), k == 1 ? [n] : [n, k]);
+        return (x, w, b, upstream);
+    }
+
     /// <summary>
     /// <c>left @ right</c> in double with the left operand read as rows x inner and the right as inner x columns,
     /// each either as stored (row-major) or transposed; also the sum of absolute products per element (the error scale).
