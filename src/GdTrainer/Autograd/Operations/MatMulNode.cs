@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace GdTrainer.Autograd;
 
@@ -51,12 +52,22 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
         return (n, d, k, shape);
     }
 
-    /// <summary><c>destination = a @ b</c> for row-major <c>a</c> (n x d) and <c>b</c> (d x k).</summary>
+    /// <summary>
+    /// <c>destination = a @ b</c> for row-major <c>a</c> (n x d) and <c>b</c> (d x k): the matrix-vector
+    /// kernel for k = 1, the register-blocked float kernels (<see cref="MatrixKernels"/>) for k &gt; 1,
+    /// a span call per row otherwise (double, used by gradcheck).
+    /// </summary>
     internal static void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination, int n, int d, int k)
     {
         if (k == 1)
         {
             MatrixVectorKernels<T>.Multiply(a, b, destination, n, d);
+            return;
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            MatrixKernels.Multiply(AsFloat(a), AsFloat(b), AsFloat(destination), n, d, k);
             return;
         }
 
@@ -81,54 +92,79 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
     {
         (int n, int d) = (a.Dims.Rows, a.Dims.Columns);
         int k = b.Rank == 1 ? 1 : b.Dims.Columns;
-
         if (a.RequiresGrad)
         {
-            // da[i, j] = sum_c g[i, c] * b[j, c]
-            ReadOnlySpan<T> bData = node.CheckedValues(b).Data;
-            T[] scratch = RentScratch(n * d);
-            Span<T> da = scratch.AsSpan(0, n * d);
-            for (int i = 0; i < n; i++)
-            {
-                Span<T> daRow = da.Slice(i * d, d);
-                if (k == 1)
-                {
-                    TensorPrimitives.Multiply(bData, outputGradient[i], daRow);
-                    continue;
-                }
-
-                ReadOnlySpan<T> gRow = outputGradient.Slice(i * k, k);
-                for (int j = 0; j < d; j++)
-                {
-                    daRow[j] = TensorPrimitives.Dot(gRow, bData.Slice(j * k, k));
-                }
-            }
-
-            Accumulate(a, da, a.Dims);
-            ReturnScratch(scratch);
+            AddInputGradient(outputGradient, node.CheckedValues(b).Data, a.GradientTarget(), n, d, k);
         }
 
         if (b.RequiresGrad)
         {
-            // db[j, c] = sum_i a[i, j] * g[i, c], added straight into b's gradient: no scratch needed.
-            ReadOnlySpan<T> aData = node.CheckedValues(a).Data;
-            Span<T> db = b.GradientTarget();
+            AddWeightGradient(node.CheckedValues(a).Data, outputGradient, b.GradientTarget(), n, d, k);
+        }
+    }
+
+    /// <summary>
+    /// <c>da += g @ b^T</c> for the output gradient <paramref name="g"/> (n x k) and <paramref name="b"/> (d x k):
+    /// the float kernel for any k (for k = 1 an outer product), a dot product per element otherwise.
+    /// </summary>
+    internal static void AddInputGradient(ReadOnlySpan<T> g, ReadOnlySpan<T> b, Span<T> da, int n, int d, int k)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            MatrixKernels.MultiplyByTransposed(AsFloat(g), AsFloat(b), AsFloat(da), n, k, d, accumulate: true);
+            return;
+        }
+
+        // da[i, j] += sum_c g[i, c] * b[j, c]
+        for (int i = 0; i < n; i++)
+        {
+            Span<T> daRow = da.Slice(i * d, d);
             if (k == 1)
             {
-                MatrixVectorKernels<T>.MultiplyTransposedAdd(aData, outputGradient, db, n, d);
-                return;
+                TensorPrimitives.MultiplyAdd(b.Slice(0, d), g[i], daRow, daRow);
+                continue;
             }
 
-            for (int i = 0; i < n; i++)
+            ReadOnlySpan<T> gRow = g.Slice(i * k, k);
+            for (int j = 0; j < d; j++)
             {
-                ReadOnlySpan<T> aRow = aData.Slice(i * d, d);
-                ReadOnlySpan<T> gRow = outputGradient.Slice(i * k, k);
-                for (int j = 0; j < d; j++)
-                {
-                    Span<T> dbRow = db.Slice(j * k, k);
-                    TensorPrimitives.MultiplyAdd(gRow, aRow[j], dbRow, dbRow);
-                }
+                daRow[j] += TensorPrimitives.Dot(gRow, b.Slice(j * k, k));
             }
         }
     }
+
+    /// <summary>
+    /// <c>db += a^T @ g</c> for <paramref name="a"/> (n x d) and the output gradient <paramref name="g"/> (n x k):
+    /// the matrix-vector kernel for k = 1, the float kernel for k &gt; 1, a span call per row and column otherwise.
+    /// </summary>
+    internal static void AddWeightGradient(ReadOnlySpan<T> a, ReadOnlySpan<T> g, Span<T> db, int n, int d, int k)
+    {
+        if (k == 1)
+        {
+            MatrixVectorKernels<T>.MultiplyTransposedAdd(a, g, db, n, d);
+            return;
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            MatrixKernels.MultiplyTransposedAdd(AsFloat(a), AsFloat(g), AsFloat(db), n, d, k);
+            return;
+        }
+
+        // db[j, c] += sum_i a[i, j] * g[i, c]
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<T> aRow = a.Slice(i * d, d);
+            ReadOnlySpan<T> gRow = g.Slice(i * k, k);
+            for (int j = 0; j < d; j++)
+            {
+                Span<T> dbRow = db.Slice(j * k, k);
+                TensorPrimitives.MultiplyAdd(gRow, aRow[j], dbRow, dbRow);
+            }
+        }
+    }
+
+    private static ReadOnlySpan<float> AsFloat(ReadOnlySpan<T> values) => MemoryMarshal.Cast<T, float>(values);
+
+    private static Span<float> AsFloat(Span<T> values) => MemoryMarshal.Cast<T, float>(values);
 }
