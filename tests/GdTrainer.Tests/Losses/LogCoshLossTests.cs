@@ -12,12 +12,15 @@ using static GdTrainer.Tests.Autograd.TestTensors;
 /// </summary>
 public sealed class LogCoshLoss : Loss
 {
-    /// <summary>log(cosh(r)) = |r| + log(1 + exp(-2|r|)) - log 2, which never overflows (cosh does beyond |r| ~ 89 in float).</summary>
+    /// <summary>
+    /// log(cosh(r)) = |r| + softplus(-2|r|) - log 2, which never overflows (cosh does beyond |r| ~ 89 in float).
+    /// The README shows this class as the example of a user-written loss.
+    /// </summary>
     internal static Tensor<T> Pointwise<T>(Tensor<T> residual)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         Tensor<T> magnitude = residual.Abs();
-        return magnitude + (T.One + (T.CreateTruncating(-2) * magnitude).Exp()).Log() - T.CreateTruncating(Math.Log(2));
+        return magnitude + (T.CreateTruncating(-2) * magnitude).Softplus() - T.CreateTruncating(Math.Log(2));
     }
 
     /// <inheritdoc/>
