@@ -49,7 +49,9 @@ public sealed class MlpSampleTests(ITestOutputHelper output)
     [Fact]
     public void WithoutNoiseAndWithThreeHiddenLayersTheFitComesCloserStill()
     {
-        var options = new MlpRegressionOptions { Noise = 0f, Hidden = [16, 16, 16], Iterations = 800, Seed = 5 };
+        // Exact targets at 100 points: the fit is limited only by training and by the edges the points miss
+        // (grid RMS 0.0024-0.0080 over seeds 1, 2, 3, 42 at these settings).
+        var options = new MlpRegressionOptions { Noise = 0f, Points = 100, Hidden = [16, 16, 16], Iterations = 1000, Seed = 1 };
         MlpRegressionResult result = MlpRegression.Train(options, TextWriter.Null);
 
         double fitError = RmsFromTruth(result.Grid, i => result.Predictions[i]);
