@@ -1,6 +1,7 @@
 using GdTrainer.Samples.Cli;
 using GdTrainer.Samples.Compare;
 using GdTrainer.Samples.Convergence;
+using GdTrainer.Samples.Mlp;
 using GdTrainer.Samples.Persistence;
 using GdTrainer.Samples.Seed;
 
@@ -25,6 +26,8 @@ internal static class Program
                     return ConvergenceCommand.Run(options, Console.Out);
                 case PredictCommand.Name:
                     return PredictCommand.Run(options, Console.Out);
+                case MlpCommand.Name:
+                    return MlpCommand.Run(options, Console.Out);
                 case "help" or "--help" or "-h":
                     PrintUsage(Console.Out);
                     return 0;
@@ -56,5 +59,6 @@ internal static class Program
         writer.WriteLine("  " + SaveLoadCommand.Usage);
         writer.WriteLine("  " + PredictCommand.Usage);
         writer.WriteLine("  " + ConvergenceCommand.Usage);
+        writer.WriteLine("  " + MlpCommand.Usage);
     }
 }

@@ -34,6 +34,58 @@ public static class PngPlots
         return Save(plot, path);
     }
 
+    /// <summary>
+    /// Draws the points, the true function and a fitted curve (both sampled on <paramref name="grid"/>)
+    /// and saves it as a PNG.
+    /// </summary>
+    /// <param name="path">Where to write the PNG; its directory is created if needed.</param>
+    /// <param name="x">The points' inputs.</param>
+    /// <param name="y">The points' targets, as long as <paramref name="x"/>.</param>
+    /// <param name="grid">The x values where both curves are sampled, in increasing order.</param>
+    /// <param name="truth">The true function at each grid value.</param>
+    /// <param name="fitted">The model's prediction at each grid value.</param>
+    /// <param name="title">The chart's title.</param>
+    /// <param name="truthLabel">The true function's legend entry. Default: <c>truth</c>.</param>
+    /// <returns>The full path of the written file.</returns>
+    /// <exception cref="ArgumentException">The points' or the curves' lengths differ.</exception>
+    public static string SaveFittedCurve(
+        string path, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> grid, ReadOnlySpan<float> truth, ReadOnlySpan<float> fitted, string title, string truthLabel = "truth")
+    {
+        if (x.Length != y.Length)
+        {
+            throw new ArgumentException($"The points need as many y values as x values, but have {x.Length} x and {y.Length} y.", nameof(y));
+        }
+
+        if (truth.Length != grid.Length || fitted.Length != grid.Length)
+        {
+            throw new ArgumentException(
+                $"Both curves need one value per grid point ({grid.Length}), but the truth has {truth.Length} and the fit {fitted.Length}.", nameof(fitted));
+        }
+
+        var plot = new Plot();
+        var points = plot.Add.ScatterPoints(ToDoubles(x), ToDoubles(y));
+        points.LegendText = "data";
+        points.MarkerSize = 4;
+
+        double[] xs = ToDoubles(grid);
+        var truthCurve = plot.Add.ScatterLine(xs, ToDoubles(truth));
+        truthCurve.LegendText = truthLabel;
+        truthCurve.LineWidth = 2;
+        truthCurve.LinePattern = LinePattern.Dashed;
+        truthCurve.Color = Colors.Black;
+
+        var fittedCurve = plot.Add.ScatterLine(xs, ToDoubles(fitted));
+        fittedCurve.LegendText = "fitted MLP";
+        fittedCurve.LineWidth = 3;
+        fittedCurve.Color = Colors.OrangeRed;
+
+        plot.Title(title);
+        plot.XLabel("x");
+        plot.YLabel("y");
+        plot.ShowLegend(Alignment.UpperLeft);
+        return Save(plot, path);
+    }
+
     /// <summary>Draws a loss curve (one value per step) and saves it as a PNG.</summary>
     /// <returns>The full path of the written file.</returns>
     public static string SaveLossCurve(string path, ReadOnlySpan<float> losses, string title, string stepLabel)
