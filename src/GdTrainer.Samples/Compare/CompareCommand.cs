@@ -59,7 +59,7 @@ public static class CompareCommand
         DataOperationsCatalog.TrainTestData split = mlContext.Data.TrainTestSplit(dataSet.Data, testFraction, seed: seed);
         IDataView train = mlContext.Data.Cache(split.TrainSet);
         IDataView test = mlContext.Data.Cache(split.TestSet);
-        output.WriteLine($"split: {CountRows(train)} training rows, {CountRows(test)} test rows (seed {seed})");
+        output.WriteLine($"split: {DataViews.CountRows(train)} training rows, {DataViews.CountRows(test)} test rows (seed {seed})");
 
         using ILoggerFactory loggerFactory = LoggerFactory.Create(builder => builder
             .AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss "; })
@@ -124,18 +124,6 @@ public static class CompareCommand
         stopwatch.Stop();
         RegressionMetrics metrics = mlContext.Regression.Evaluate(model.Transform(test));
         return new TrainerResult(name, metrics, stopwatch.Elapsed);
-    }
-
-    private static long CountRows(IDataView data)
-    {
-        long count = 0;
-        using DataViewRowCursor cursor = data.GetRowCursor([]);
-        while (cursor.MoveNext())
-        {
-            count++;
-        }
-
-        return count;
     }
 
     private sealed record TrainerResult(string Name, RegressionMetrics Metrics, TimeSpan FitTime);

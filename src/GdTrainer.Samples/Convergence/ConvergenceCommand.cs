@@ -87,18 +87,6 @@ public static class ConvergenceCommand
             _ => "NormalizeMeanVariance (fixZero: false)",
         };
         return string.Create(CultureInfo.InvariantCulture,
-            $"| {file} | {name} | {CountRows(train)} | {excess * 100:F4}% | {testMetrics.RSquared:F4} ({optimumTestR2:F4}) | {model.Model.EpochsRun} | {model.Model.StopReason} | {stopwatch.Elapsed.TotalMilliseconds:F0} ms |");
-    }
-
-    private static long CountRows(IDataView data)
-    {
-        long count = 0;
-        using DataViewRowCursor cursor = data.GetRowCursor([]);
-        while (cursor.MoveNext())
-        {
-            count++;
-        }
-
-        return count;
+            $"| {file} | {name} | {DataViews.CountRows(train)} | {excess * 100:F4}% | {testMetrics.RSquared:F4} ({optimumTestR2:F4}) | {model.Model.EpochsRun} | {model.Model.StopReason} | {stopwatch.Elapsed.TotalMilliseconds:F0} ms |");
     }
 }
