@@ -14,7 +14,7 @@ internal sealed class LeakyReluNode<T>(Tensor<T> input, T negativeSlope) : Unary
 
     internal static Tensor<T> Forward(Tensor<T> x, T negativeSlope)
     {
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         ReadOnlySpan<T> source = x.Data;
         if (negativeSlope >= T.Zero && negativeSlope <= T.One)
         {
@@ -70,7 +70,7 @@ internal sealed class SoftplusNode<T>(Tensor<T> input, T beta, T threshold) : Un
 
     internal static Tensor<T> Forward(Tensor<T> x, T beta, T threshold)
     {
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         ReadOnlySpan<T> source = x.Data;
         for (int i = 0; i < source.Length; i++)
         {
@@ -111,7 +111,7 @@ internal sealed class GeluNode<T>(Tensor<T> input, bool tanhApproximation) : Una
 
     internal static Tensor<T> Forward(Tensor<T> x, bool tanhApproximation)
     {
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         ReadOnlySpan<T> source = x.Data;
         if (tanhApproximation)
         {
