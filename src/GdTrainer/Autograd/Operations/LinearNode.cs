@@ -22,7 +22,7 @@ internal sealed class LinearNode<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>
                 nameof(bias));
         }
 
-        T[] data = GC.AllocateUninitializedArray<T>(n * k);
+        T[] data = TensorMemory<T>.Allocate(n * k);
         MatMulNode<T>.Multiply(input.Data, weight.Data, data, n, d, k);
         Dims2 dims = Dims2.Of(shape);
         Broadcasting<T>.Apply<AddKernel<T>>(data, dims, bias.Data, bias.Dims, data, dims);
