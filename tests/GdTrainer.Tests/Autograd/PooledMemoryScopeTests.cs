@@ -151,6 +151,24 @@ public sealed class PooledMemoryScopeTests
     }
 
     [Fact]
+    public void TheScopeIsPerThreadAndCoversDoubleTensors()
+    {
+        var x = Tensor.From<double>([1.0, 2.0]);
+        Tensor<double> onOtherThread = null!;
+        Tensor<double> here;
+        using (Autograd.PooledMemory())
+        {
+            here = x * 2.0;
+            var thread = new Thread(() => onOtherThread = x * 3.0);
+            thread.Start();
+            thread.Join();
+        }
+
+        Assert.Throws<InvalidOperationException>(() => here.Data.Length);
+        Assert.Equal([3.0, 6.0], onOtherThread.ToArray()); // The other thread had no scope open: its output is its own.
+    }
+
+    [Fact]
     public void AnExceptionInsideTheScopeStillGivesTheMemoryBack()
     {
         var x = Tensor.From<float>([1f, 2f, 3f]);
@@ -173,11 +191,13 @@ public sealed class PooledMemoryScopeTests
         }
     }
 
-    [Fact]
-    public void TrainingInsideTheScopeMatchesTrainingWithoutItBitForBit()
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(0.25f)]
+    public void TrainingInsideTheScopeMatchesTrainingWithoutItBitForBit(float dropout)
     {
-        (Mlp plainModel, AdamOptimizer plainAdam) = CreateModel(hidden: 16);
-        (Mlp pooledModel, AdamOptimizer pooledAdam) = CreateModel(hidden: 16);
+        (Mlp plainModel, AdamOptimizer plainAdam) = CreateModel(hidden: 16, dropout: dropout);
+        (Mlp pooledModel, AdamOptimizer pooledAdam) = CreateModel(hidden: 16, dropout: dropout);
         (Tensor<float> x, Tensor<float> y) = CreateBatch(rows: 32, seed: 3);
         var loss = new MeanSquaredErrorLoss();
 
@@ -251,9 +271,9 @@ public sealed class PooledMemoryScopeTests
         return value.Item();
     }
 
-    private static (Mlp Model, AdamOptimizer Adam) CreateModel(int hidden, int inputs = 6)
+    private static (Mlp Model, AdamOptimizer Adam) CreateModel(int hidden, int inputs = 6, float dropout = 0f)
     {
-        var model = new Mlp(inputs, [hidden, hidden], 1, seed: 11);
+        var model = new Mlp(inputs, [hidden, hidden], 1, dropout: dropout, seed: 11);
         return (model, new AdamOptimizer(model.Parameters(), learningRate: 1e-2f));
     }
 
