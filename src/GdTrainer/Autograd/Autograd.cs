@@ -48,7 +48,9 @@ public static class Autograd
     /// parameters and every <see cref="Tensor{T}.Grad"/> (leaf gradients always own their memory), and
     /// optimizer state. So forward, loss, <c>Backward()</c>, <c>Step()</c> and <c>ZeroGrad()</c> inside the scope
     /// give exactly the same parameters as without it. Call <c>Backward()</c> inside the scope that built the graph.</para>
-    /// <para>Scopes nest (an inner scope gives back only what was computed inside it) and are per thread.
+    /// <para>Open one scope per training step (or per evaluation batch): a scope keeps every output computed
+    /// inside it until it is disposed, so a scope around a whole epoch would hold the epoch's intermediates.
+    /// Scopes nest (an inner scope gives back only what was computed inside it) and are per thread.
     /// Dispose on the thread that opened the scope; an exception inside <c>using</c> still gives the memory
     /// back. The pool keeps the arrays for the next scope: it holds the largest working set of one step per
     /// thread until <see cref="ReleasePooledMemory"/>. Only <see cref="float"/> and <see cref="double"/>
