@@ -85,6 +85,9 @@ internal sealed class HandWrittenMlpAdamStep
     /// <summary>The batch's features, <c>[batch, inputs]</c> row-major.</summary>
     public ReadOnlySpan<float> X => _x;
 
+    /// <summary>The width of both hidden layers.</summary>
+    public int Hidden => _hidden;
+
     /// <summary>The batch's targets, <c>[batch]</c>.</summary>
     public ReadOnlySpan<float> Y => _y;
 

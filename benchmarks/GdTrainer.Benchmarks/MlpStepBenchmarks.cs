@@ -1,7 +1,12 @@
 using BenchmarkDotNet.Attributes;
-using GdTrainer.Autograd;
+using GdTrainer.Losses;
+using GdTrainer.Models;
+using GdTrainer.Optimizers;
 
 namespace GdTrainer.Benchmarks;
+
+// Inside the namespace, so that `Autograd` names the class rather than the GdTrainer.Autograd namespace.
+using GdTrainer.Autograd;
 
 /// <summary>
 /// Issue #8's training-step check: one Adam step of an MLP <c>20 -> hidden -> hidden -> 1</c> (ReLU, MSE,
@@ -25,7 +30,14 @@ public class MlpStepBenchmarks
 
     private const int Seed = 42;
 
+    private readonly MeanSquaredErrorLoss _loss = new();
     private HandWrittenMlpAdamStep _handWritten = null!;
+    private Mlp _model = null!;
+    private AdamOptimizer _adam = null!;
+    private Mlp _pooledModel = null!;
+    private AdamOptimizer _pooledAdam = null!;
+    private Tensor<float> _x = null!;
+    private Tensor<float> _y = null!;
 
     /// <summary>The width of both hidden layers: 64 (<c>Mlp(20, [64, 64], 1)</c>) or 256 (<c>Mlp(20, [256, 256], 1)</c>).</summary>
     [Params(64, 256)]
@@ -38,12 +50,78 @@ public class MlpStepBenchmarks
     {
         VerifyGradientsAgainstAutograd(Hidden);
         _handWritten = new HandWrittenMlpAdamStep(Inputs, Hidden, BatchSize, Seed);
+        (_model, _adam, _x, _y) = EngineFromHandWritten(new HandWrittenMlpAdamStep(Inputs, Hidden, BatchSize, Seed));
+        (_pooledModel, _pooledAdam, _, _) = EngineFromHandWritten(new HandWrittenMlpAdamStep(Inputs, Hidden, BatchSize, Seed));
+        VerifyPooledStepsAreIdentical();
     }
 
     /// <summary>One Adam step written directly with the kernels: the anchor (issue #8: ~101 us for hidden 64).</summary>
     /// <returns>The loss before the update.</returns>
     [Benchmark(Baseline = true)]
     public float HandWrittenAdamStep() => _handWritten.Step();
+
+    /// <summary>The engine's step: <c>Mlp.Forward</c>, <c>MeanSquaredErrorLoss</c>, <c>Backward</c>, <c>AdamOptimizer.Step</c>, <c>ZeroGrad</c>.</summary>
+    /// <returns>The loss before the update.</returns>
+    [Benchmark]
+    public float EngineAdamStep() => EngineStep(_model, _adam);
+
+    /// <summary>The same inside <c>Autograd.PooledMemory()</c>: operation outputs come from a per-thread pool.</summary>
+    /// <returns>The loss before the update.</returns>
+    [Benchmark]
+    public float EngineAdamStepPooled()
+    {
+        using (Autograd.PooledMemory())
+        {
+            return EngineStep(_pooledModel, _pooledAdam);
+        }
+    }
+
+    private float EngineStep(Mlp model, AdamOptimizer adam)
+    {
+        adam.ZeroGrad();
+        Tensor<float> loss = _loss.Compute(model.Forward(_x), _y);
+        loss.Backward();
+        adam.Step();
+        return loss.Item();
+    }
+
+    /// <summary>An <c>Mlp(20, [h, h], 1)</c> holding the hand-written step's initial parameters and data, with Adam at its rate.</summary>
+    private static (Mlp Model, AdamOptimizer Adam, Tensor<float> X, Tensor<float> Y) EngineFromHandWritten(HandWrittenMlpAdamStep hand)
+    {
+        var model = new Mlp(Inputs, [hand.Hidden, hand.Hidden], 1);
+        ReadOnlySpan<float> p = hand.Parameters;
+        int offset = 0;
+        using (Autograd.NoGrad())
+        {
+            foreach (Tensor<float> parameter in model.Parameters())
+            {
+                parameter.CopyFrom(p.Slice(offset, parameter.Length)); // w1, b1, w2, b2, w3, b3: the hand-written layout.
+                offset += parameter.Length;
+            }
+        }
+
+        return (model, new AdamOptimizer(model.Parameters(), 1e-3f), Tensor.From(hand.X, [BatchSize, Inputs]), Tensor.From(hand.Y));
+    }
+
+    private void VerifyPooledStepsAreIdentical()
+    {
+        (Mlp plain, AdamOptimizer plainAdam, _, _) = EngineFromHandWritten(new HandWrittenMlpAdamStep(Inputs, Hidden, BatchSize, Seed));
+        (Mlp pooled, AdamOptimizer pooledAdam, _, _) = EngineFromHandWritten(new HandWrittenMlpAdamStep(Inputs, Hidden, BatchSize, Seed));
+        for (int step = 1; step <= 5; step++)
+        {
+            float expected = EngineStep(plain, plainAdam);
+            float actual;
+            using (Autograd.PooledMemory())
+            {
+                actual = EngineStep(pooled, pooledAdam);
+            }
+
+            if (expected != actual)
+            {
+                throw new InvalidOperationException($"Pooled and plain engine steps differ at step {step}: {actual:R} vs {expected:R}.");
+            }
+        }
+    }
 
     /// <summary>
     /// Computes the gradients of the same network and batch with <see cref="Functional.Linear{T}"/>,

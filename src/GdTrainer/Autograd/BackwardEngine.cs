@@ -32,6 +32,11 @@ internal static class BackwardEngine<T>
                 "has RequiresGrad = true, or it was computed inside Autograd.NoGrad().");
         }
 
+        if (root.IsMemoryReturned)
+        {
+            _ = root.Data; // Throws the pooled-memory error: the graph's saved values were reused.
+        }
+
         if (gradient is null && root.Length != 1)
         {
             throw new InvalidOperationException(

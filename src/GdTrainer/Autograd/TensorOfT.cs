@@ -17,6 +17,8 @@ namespace GdTrainer.Autograd;
 /// <see cref="Tensor"/>. Memory is managed by the garbage collector: a tensor never shares its memory
 /// with another one unless it was obtained through <see cref="Detach"/>, <see cref="Reshape"/> or
 /// <see cref="Tensor.Wrap{T}(T[], ReadOnlySpan{int})"/>, so nothing the caller holds is ever reused behind its back.
+/// The one opt-in exception is <see cref="Autograd.PooledMemory"/>: results computed inside that scope
+/// lend their memory from a pool until the scope is disposed, and throw when read afterwards.
 /// </remarks>
 public sealed partial class Tensor<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -29,8 +31,32 @@ public sealed partial class Tensor<T>
     private bool _requiresGrad;
     private Tensor<T>? _grad;
 
+    private readonly PooledMemoryFrame? _poolFrame;
+    private readonly int _poolGeneration;
+
     internal Tensor(T[] data, int offset, int[] shape, int length, Node<T>? gradFn = null, SharedVersion? sharedVersion = null)
+        : this(data, offset, shape, length, gradFn, sharedVersion, PooledMemoryState.Current?.FrameOwning(data))
     {
+    }
+
+    private Tensor(T[] data, int offset, int[] shape, int length, Node<T>? gradFn, SharedVersion? sharedVersion, PooledMemoryFrame? poolFrame)
+        : this(data, offset, shape, length, gradFn, sharedVersion, poolFrame, poolFrame?.Generation ?? 0)
+    {
+    }
+
+    /// <param name="data">The memory.</param>
+    /// <param name="offset">Where the tensor starts in <paramref name="data"/>.</param>
+    /// <param name="shape">The shape (owned by the tensor).</param>
+    /// <param name="length">The number of elements.</param>
+    /// <param name="gradFn">The node that computed the tensor, or null for a leaf.</param>
+    /// <param name="sharedVersion">The version counter shared with views, if any.</param>
+    /// <param name="poolFrame">The pooled-memory scope that lent <paramref name="data"/>, or null if the tensor owns it.</param>
+    /// <param name="poolGeneration">The frame's generation while the memory is the tensor's.</param>
+    private Tensor(
+        T[] data, int offset, int[] shape, int length, Node<T>? gradFn, SharedVersion? sharedVersion, PooledMemoryFrame? poolFrame, int poolGeneration)
+    {
+        _poolFrame = poolFrame;
+        _poolGeneration = poolGeneration;
         _data = data;
         _sharedVersion = sharedVersion;
         _offset = offset;
@@ -41,7 +67,7 @@ public sealed partial class Tensor<T>
         gradFn?.AttachOutput(this);
     }
 
-    /// <summary>Creates a tensor over a fresh array; used by operations for their outputs.</summary>
+    /// <summary>Creates a tensor over a whole array: a factory's fresh one, or an operation's output from <see cref="TensorMemory{T}.Allocate"/>.</summary>
     internal Tensor(T[] data, int[] shape, Node<T>? gradFn = null)
         : this(data, 0, shape, data.Length, gradFn)
     {
@@ -62,7 +88,23 @@ public sealed partial class Tensor<T>
     /// check), so use the in-place methods such as <see cref="SubtractInPlace"/> to update
     /// parameters safely.
     /// </summary>
-    public Span<T> Data => _data.AsSpan(_offset, Length);
+    /// <exception cref="InvalidOperationException">The tensor was computed inside an <see cref="Autograd.PooledMemory"/> scope that has been disposed.</exception>
+    public Span<T> Data
+    {
+        get
+        {
+            // One field test on the hot path; measured cost in MlpStepBenchmarks: within noise (see the report of issue #8).
+            if (_poolFrame is not null && _poolFrame.Generation != _poolGeneration)
+            {
+                ThrowMemoryReturned();
+            }
+
+            return _data.AsSpan(_offset, Length);
+        }
+    }
+
+    /// <summary>Whether the tensor's memory went back to the pool with the <see cref="Autograd.PooledMemory"/> scope that computed it.</summary>
+    internal bool IsMemoryReturned => _poolFrame is not null && _poolFrame.Generation != _poolGeneration;
 
     /// <summary>
     /// Whether operations on this tensor are recorded so that gradients flow back to it. Settable on
@@ -123,6 +165,9 @@ public sealed partial class Tensor<T>
     internal Dims2 Dims { get; }
 
     internal int[] ShapeArray => _shape;
+
+    /// <summary>The array behind <see cref="Data"/>, unchecked (tests of the pooled memory compare identities).</summary>
+    internal T[] Storage => _data;
 
     internal int Version => _sharedVersion?.Value ?? _ownVersion;
 
@@ -210,6 +255,11 @@ public sealed partial class Tensor<T>
             builder.Append(" requires_grad");
         }
 
+        if (IsMemoryReturned)
+        {
+            return builder.Append(" { memory returned to the pool }").ToString();
+        }
+
         builder.Append(" {");
         ReadOnlySpan<T> data = Data;
         int shown = Math.Min(data.Length, 8);
@@ -276,9 +326,21 @@ public sealed partial class Tensor<T>
     /// <summary>A new tensor of the given shape over this tensor's memory and version counter, recording <paramref name="node"/>.</summary>
     internal Tensor<T> CreateView(int[] shape, Node<T>? node)
     {
+        if (IsMemoryReturned)
+        {
+            ThrowMemoryReturned();
+        }
+
         _sharedVersion ??= new SharedVersion(_ownVersion);
-        return new Tensor<T>(_data, _offset, shape, Length, node, _sharedVersion);
+        return new Tensor<T>(_data, _offset, shape, Length, node, _sharedVersion, _poolFrame, _poolGeneration);
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private void ThrowMemoryReturned() =>
+        throw new InvalidOperationException(
+            $"Cannot read {Describe()}: it was computed inside an Autograd.PooledMemory() scope that has been disposed, so its memory went back to the pool " +
+            "and now holds other values. Copy what you need before the scope ends (Item(), ToArray()), call Backward() inside the scope, " +
+            "or compute the tensor outside a PooledMemory scope.");
 
     private int FlatIndex(int row, int column)
     {

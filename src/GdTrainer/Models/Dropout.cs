@@ -54,7 +54,8 @@ public sealed class Dropout : Module
             return input;
         }
 
-        var mask = new float[input.Length];
+        // The mask is an operation's intermediate: pooled inside Autograd.PooledMemory(), fresh otherwise.
+        float[] mask = TensorMemory<float>.Allocate(input.Length);
         FillMask(mask, unchecked((ulong)_generator.NextInt64(long.MinValue, long.MaxValue)), _dropThreshold, _scale);
         return input.Multiply(Tensor.Wrap(mask, input.Shape));
     }

@@ -14,7 +14,7 @@ internal sealed class LeakyReluNode<T>(Tensor<T> input, T negativeSlope) : Unary
 
     internal static Tensor<T> Forward(Tensor<T> x, T negativeSlope)
     {
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         ReadOnlySpan<T> source = x.Data;
         if (negativeSlope >= T.Zero && negativeSlope <= T.One)
         {
@@ -81,7 +81,7 @@ internal sealed class SoftplusNode<T>(Tensor<T> input, T beta, T threshold) : Un
     internal static Tensor<T> Forward(Tensor<T> x, T beta, T threshold)
     {
         int n = x.Length;
-        var data = GC.AllocateUninitializedArray<T>(n);
+        var data = TensorMemory<T>.Allocate(n);
         ReadOnlySpan<T> source = x.Data;
 
         // Vectorised passes for the transcendental parts, then one select pass: the forward on [256, 64]
@@ -158,7 +158,7 @@ internal sealed class GeluNode<T>(Tensor<T> input, bool tanhApproximation) : Una
 
     internal static Tensor<T> Forward(Tensor<T> x, bool tanhApproximation)
     {
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         ReadOnlySpan<T> source = x.Data;
         if (tanhApproximation)
         {

@@ -20,7 +20,7 @@ internal sealed class ClampNode<T>(Tensor<T> input, T? lower, T? upper) : UnaryN
 
     internal static Tensor<T> Forward(Tensor<T> x, T? lower, T? upper)
     {
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         if (lower is { } low)
         {
             TensorPrimitives.Max(x.Data, low, data);

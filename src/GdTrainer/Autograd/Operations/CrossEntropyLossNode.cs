@@ -172,7 +172,7 @@ internal sealed class CrossEntropyLossNode<T> : LossNode<T>
 
         T loss = T.CreateTruncating(numerator / denominator);
         Node<T>? node = gradient is not null ? new CrossEntropyLossNode<T>(logits, classIndices, gradient) : null;
-        return new Tensor<T>([loss], Shapes.Scalar, node);
+        return new Tensor<T>(TensorMemory<T>.Scalar(loss), Shapes.Scalar, node);
     }
 
     private static void CheckClassWeights(ReadOnlySpan<T> classWeights, int classes)

@@ -23,7 +23,7 @@ internal sealed class AddNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
     {
         int[] shape = Shapes.Broadcast(a.ShapeArray, b.ShapeArray, name);
         Dims2 dims = Dims2.Of(shape);
-        var data = GC.AllocateUninitializedArray<T>(dims.Length);
+        var data = TensorMemory<T>.Allocate(dims.Length);
         Broadcasting<T>.Apply<TKernel>(a.Data, a.Dims, b.Data, b.Dims, data, dims);
         return new Tensor<T>(data, shape, node);
     }

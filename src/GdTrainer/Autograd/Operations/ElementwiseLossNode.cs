@@ -97,7 +97,7 @@ internal sealed class ElementwiseLossNode<T, TKernel> : LossNode<T>
         Node<T>? node = ShouldRecord(prediction, target)
             ? new ElementwiseLossNode<T, TKernel>(prediction, target, predictionGradient, targetGradient)
             : null;
-        return new Tensor<T>([value], Shapes.Scalar, node);
+        return new Tensor<T>(TensorMemory<T>.Scalar(value), Shapes.Scalar, node);
     }
 }
 

@@ -26,7 +26,7 @@ internal abstract class UnaryNode<T>(Tensor<T> input) : Node<T>(input)
     /// <summary>Runs <paramref name="compute"/> into a new tensor of the input's shape and records <paramref name="node"/> when needed.</summary>
     protected static Tensor<T> Forward(Tensor<T> input, Func<Tensor<T>, UnaryNode<T>> node, Compute compute)
     {
-        var data = GC.AllocateUninitializedArray<T>(input.Length);
+        var data = TensorMemory<T>.Allocate(input.Length);
         compute(input.Data, data);
         return new Tensor<T>(data, input.ShapeArray, ShouldRecord(input) ? node(input) : null);
     }
@@ -55,7 +55,7 @@ internal sealed class PowNode<T>(Tensor<T> input, T exponent) : UnaryNode<T>(inp
 
     internal static Tensor<T> Forward(Tensor<T> x, T exponent)
     {
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         if (exponent == T.CreateTruncating(2))
         {
             TensorPrimitives.Multiply(x.Data, x.Data, data); // Exact and much cheaper than Pow for the common square.

@@ -33,7 +33,7 @@ internal sealed class LinearNode<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>
                 nameof(bias));
         }
 
-        T[] data = GC.AllocateUninitializedArray<T>(n * k);
+        T[] data = TensorMemory<T>.Allocate(n * k);
         if (typeof(T) == typeof(float) && k > 1 && bias.Dims == new Dims2(1, k))
         {
             MatrixKernels.Multiply(

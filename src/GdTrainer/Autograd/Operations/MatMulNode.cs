@@ -17,7 +17,7 @@ internal sealed class MatMulNode<T>(Tensor<T> a, Tensor<T> b) : Node<T>(a, b)
     internal static Tensor<T> Forward(Tensor<T> a, Tensor<T> b)
     {
         (int n, int d, int k, int[] shape) = ProductShape(a, b, "MatMul");
-        T[] data = GC.AllocateUninitializedArray<T>(n * k);
+        T[] data = TensorMemory<T>.Allocate(n * k);
         Multiply(a.Data, b.Data, data, n, d, k);
         return new Tensor<T>(data, shape, ShouldRecord(a, b) ? new MatMulNode<T>(a, b) : null);
     }

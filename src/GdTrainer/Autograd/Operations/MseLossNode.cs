@@ -67,7 +67,7 @@ internal sealed class MseLossNode<T> : Node<T>
             Node<T>.ReturnScratch(residual);
         }
 
-        return new Tensor<T>([loss], Shapes.Scalar, node);
+        return new Tensor<T>(TensorMemory<T>.Scalar(loss), Shapes.Scalar, node);
     }
 
     internal override void Backward(ReadOnlySpan<T> outputGradient)

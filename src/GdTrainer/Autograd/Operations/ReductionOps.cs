@@ -34,7 +34,7 @@ internal sealed class ReduceNode<T> : Node<T>
             total /= T.CreateTruncating(x.Length); // NaN for an empty tensor, as in PyTorch.
         }
 
-        return new Tensor<T>([total], Shapes.Scalar, ShouldRecord(x) ? new ReduceNode<T>(x, mean, new Dims2(1, 1), x.Length) : null);
+        return new Tensor<T>(TensorMemory<T>.Scalar(total), Shapes.Scalar, ShouldRecord(x) ? new ReduceNode<T>(x, mean, new Dims2(1, 1), x.Length) : null);
     }
 
     internal static Tensor<T> ForwardAxis(Tensor<T> x, int axis, bool keepDim, bool mean)
@@ -55,7 +55,8 @@ internal sealed class ReduceNode<T> : Node<T>
         bool acrossRows = x.Rank == 2 && resolved == 0;
         var kept = acrossRows ? new Dims2(1, dims.Columns) : new Dims2(dims.Rows, 1);
         int count = acrossRows ? dims.Rows : dims.Columns;
-        var data = new T[kept.Length];
+        T[] data = TensorMemory<T>.Allocate(kept.Length);
+        data.AsSpan().Clear();
         ReadOnlySpan<T> source = x.Data;
         if (acrossRows)
         {

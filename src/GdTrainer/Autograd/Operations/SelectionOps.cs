@@ -100,7 +100,7 @@ internal sealed class WhereNode<T>(Tensor<T> x, Tensor<T> y, Tensor<T> condition
     {
         int[] shape = Shapes.Broadcast(Shapes.Broadcast(condition.ShapeArray, x.ShapeArray, "Where"), y.ShapeArray, "Where");
         Dims2 dims = Dims2.Of(shape);
-        var data = GC.AllocateUninitializedArray<T>(dims.Length);
+        var data = TensorMemory<T>.Allocate(dims.Length);
         ReadOnlySpan<T> c = condition.Data;
         ReadOnlySpan<T> xValues = x.Data;
         ReadOnlySpan<T> yValues = y.Data;
@@ -211,14 +211,14 @@ internal static class ComparisonMasks<T>
 
     internal static Tensor<T> GreaterThan(Tensor<T> a, T b)
     {
-        var data = GC.AllocateUninitializedArray<T>(a.Length);
+        var data = TensorMemory<T>.Allocate(a.Length);
         GreaterThanKernel<T>.Apply(a.Data, b, data);
         return new Tensor<T>(data, a.ShapeArray);
     }
 
     internal static Tensor<T> LessThan(Tensor<T> a, T b)
     {
-        var data = GC.AllocateUninitializedArray<T>(a.Length);
+        var data = TensorMemory<T>.Allocate(a.Length);
         GreaterThanKernel<T>.Apply(b, a.Data, data);
         return new Tensor<T>(data, a.ShapeArray);
     }
@@ -228,7 +228,7 @@ internal static class ComparisonMasks<T>
     {
         int[] shape = Shapes.Broadcast(a.ShapeArray, b.ShapeArray, name);
         Dims2 dims = Dims2.Of(shape);
-        var data = GC.AllocateUninitializedArray<T>(dims.Length);
+        var data = TensorMemory<T>.Allocate(dims.Length);
         Broadcasting<T>.Apply<TKernel>(a.Data, a.Dims, b.Data, b.Dims, data, dims);
         return new Tensor<T>(data, shape);
     }

@@ -16,7 +16,7 @@ internal sealed class TransposeNode<T>(Tensor<T> input) : Node<T>(input)
         }
 
         Dims2 dims = x.Dims;
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         Transpose(x.Data, dims, data);
         return new Tensor<T>(data, [dims.Columns, dims.Rows], ShouldRecord(x) ? new TransposeNode<T>(x) : null);
     }

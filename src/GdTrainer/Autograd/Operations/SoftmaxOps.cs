@@ -54,7 +54,7 @@ internal sealed class LogSoftmaxNode<T>(Tensor<T> input, bool downColumns) : Nod
     internal static Tensor<T> Forward(Tensor<T> x, int axis)
     {
         bool downColumns = SoftmaxAxis.DownColumns(x, axis, "LogSoftmax");
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         ReadOnlySpan<T> source = x.Data;
         Dims2 dims = x.Dims;
         int n = dims.Rows;
@@ -159,7 +159,7 @@ internal sealed class SoftmaxNode<T>(Tensor<T> input, bool downColumns) : Node<T
     internal static Tensor<T> Forward(Tensor<T> x, int axis)
     {
         bool downColumns = SoftmaxAxis.DownColumns(x, axis, "Softmax");
-        var data = GC.AllocateUninitializedArray<T>(x.Length);
+        var data = TensorMemory<T>.Allocate(x.Length);
         ReadOnlySpan<T> source = x.Data;
         Dims2 dims = x.Dims;
         int n = dims.Rows;
@@ -266,7 +266,7 @@ internal sealed class LogSumExpNode<T>(Tensor<T> input, bool downColumns) : Node
         T[] data;
         if (downColumns)
         {
-            data = GC.AllocateUninitializedArray<T>(k);
+            data = TensorMemory<T>.Allocate(k);
             if (n == 0)
             {
                 data.AsSpan().Fill(T.NegativeInfinity); // log(0), as PyTorch gives for an empty reduction.
@@ -297,7 +297,7 @@ internal sealed class LogSumExpNode<T>(Tensor<T> input, bool downColumns) : Node
         }
         else
         {
-            data = GC.AllocateUninitializedArray<T>(n);
+            data = TensorMemory<T>.Allocate(n);
             T[] scratch = RentScratch(k);
             Span<T> exponentials = scratch.AsSpan(0, k);
             for (int row = 0; row < n; row++)
