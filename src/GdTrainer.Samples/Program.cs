@@ -25,7 +25,7 @@ internal static class Program
                     return ConvergenceCommand.Run(options, Console.Out);
                 case PredictCommand.Name:
                     return PredictCommand.Run(options, Console.Out);
-                case "help" or "--help" or "-h":
+                case CommandLineOptions.HelpCommand:
                     PrintUsage(Console.Out);
                     return 0;
                 default:
