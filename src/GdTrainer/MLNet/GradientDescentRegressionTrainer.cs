@@ -274,7 +274,8 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
 
         /// <summary>
         /// The optional example-weight column (Single, positive): the loss becomes <c>sum(w_i r_i^2) / sum(w_i)</c>.
-        /// Rows with a weight that is zero, negative, NaN or infinite are skipped. Default: null (every row weighs 1).
+        /// Rows with a weight that is zero, negative, NaN or infinite are skipped and counted (or an error, see <see cref="InvalidRows"/>).
+        /// Default: null (every row weighs 1).
         /// </summary>
         public string? ExampleWeightColumnName;
 
