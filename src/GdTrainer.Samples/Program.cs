@@ -28,7 +28,7 @@ internal static class Program
                     return PredictCommand.Run(options, Console.Out);
                 case MlpCommand.Name:
                     return MlpCommand.Run(options, Console.Out);
-                case "help" or "--help" or "-h":
+                case CommandLineOptions.HelpCommand:
                     PrintUsage(Console.Out);
                     return 0;
                 default:

@@ -13,13 +13,30 @@ public sealed class CommandLineOptions
 
     private CommandLineOptions(string command) => Command = command;
 
-    /// <summary>The first argument (the command), or the default command when none is given.</summary>
+    /// <summary>The command that prints the usage; <c>--help</c> or <c>-h</c> anywhere on the command line selects it too (see <see cref="Parse"/>).</summary>
+    public const string HelpCommand = "help";
+
+    /// <summary>The first argument (the command), the default command when none is given, or <see cref="HelpCommand"/> when help is asked for.</summary>
     public string Command { get; }
 
-    /// <summary>Parses <c>[command] [--name value]...</c>.</summary>
+    /// <summary>
+    /// Parses <c>[command] [--name value]...</c>. When <c>--help</c> or <c>-h</c> appears anywhere, or <c>help</c> stands
+    /// where a command or an option name is expected, the rest is ignored and the command is <see cref="HelpCommand"/>:
+    /// <c>--help</c> and <c>seed --iterations 5 -h</c> print the usage instead of an error. (<c>help</c> as an option's value,
+    /// such as a CSV column named help, stays a value.)
+    /// </summary>
     /// <exception cref="CommandLineException">An argument is not of that form, or an option is given twice.</exception>
     public static CommandLineOptions Parse(string[] args, string defaultCommand)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "--help" or "-h" || (args[i] == HelpCommand && (i == 0 || args[i - 1] is not ['-', '-', _, ..])))
+            {
+                return new CommandLineOptions(HelpCommand);
+            }
+        }
+
         int start = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? 1 : 0;
         var options = new CommandLineOptions(start == 1 ? args[0] : defaultCommand);
         for (int i = start; i < args.Length; i += 2)
@@ -51,9 +68,14 @@ public sealed class CommandLineOptions
         return _values.TryGetValue(name, out string? value) ? value : defaultValue;
     }
 
-    /// <summary>The option as an integer no smaller than <paramref name="minimum"/>.</summary>
+    /// <summary>The option as an integer from <paramref name="minimum"/> to <paramref name="maximum"/>.</summary>
+    /// <param name="name">The option, e.g. <c>--points</c>.</param>
+    /// <param name="defaultValue">The value when the option is absent.</param>
+    /// <param name="minimum">The smallest value allowed. Default: no limit.</param>
+    /// <param name="maximum">The largest value allowed. Default: no limit.</param>
+    /// <param name="why">Why there is a maximum, appended to the error for a value above it, or null.</param>
     /// <exception cref="CommandLineException">The value is not such an integer.</exception>
-    public int GetInt32(string name, int defaultValue, int minimum = int.MinValue)
+    public int GetInt32(string name, int defaultValue, int minimum = int.MinValue, int maximum = int.MaxValue, string? why = null)
     {
         string? text = GetString(name, null);
         if (text is null)
@@ -64,6 +86,12 @@ public sealed class CommandLineOptions
         if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < minimum)
         {
             throw new CommandLineException($"Option {name} must be an integer >= {minimum}, but was '{text}'.");
+        }
+
+        if (value > maximum)
+        {
+            throw new CommandLineException(string.Create(CultureInfo.InvariantCulture,
+                $"Option {name} must be at most {maximum:N0}, but was '{text}'.{(why is null ? string.Empty : " " + why)}"));
         }
 
         return value;

@@ -11,7 +11,7 @@ public static class SeedCommand
 
     /// <summary>One line per option, for the usage text.</summary>
     public const string Usage =
-        "seed [--iterations 3000] [--learning-rate 0.01] [--seed 42] [--points 50] [--plot seed-regression.png]";
+        "seed [--iterations 3000] [--learning-rate 0.01] [--seed 42] [--points 50 (at most 1,000,000)] [--plot seed-regression.png]";
 
     /// <summary>Runs the example with the options given.</summary>
     public static int Run(CommandLineOptions options, TextWriter output)
@@ -22,7 +22,8 @@ public static class SeedCommand
             Iterations = options.GetInt32("--iterations", defaults.Iterations, minimum: 1),
             LearningRate = options.GetPositiveSingle("--learning-rate", defaults.LearningRate),
             Seed = options.GetInt32("--seed", defaults.Seed),
-            Points = options.GetInt32("--points", defaults.Points, minimum: 2),
+            Points = options.GetInt32("--points", defaults.Points, minimum: 2, maximum: SeedRegressionOptions.MaxPoints,
+                why: "Every iteration runs over all points, so larger sizes take many minutes; use the compare command (the ML.NET trainer) for large data."),
         };
         string plotPath = options.GetString("--plot", "seed-regression.png")!;
         options.EnsureAllUsed();

@@ -16,8 +16,10 @@ public sealed class GradientDescentLinearModelParameters
     /// <param name="bias">The intercept.</param>
     /// <param name="lossHistory">The training loss of each epoch (may be empty for a model not trained here).</param>
     /// <param name="stopReason">Why training ended, or null for a model not trained here (or loaded from a file that does not record it).</param>
+    /// <param name="rowCounts">The rows training used and skipped, by reason, or null for a model not trained here or loaded from a file.</param>
     /// <exception cref="ArgumentException">There are no weights, or a weight or the bias is NaN or infinite.</exception>
-    public GradientDescentLinearModelParameters(ReadOnlySpan<float> weights, float bias, ReadOnlySpan<float> lossHistory, TrainingStopReason? stopReason = null)
+    public GradientDescentLinearModelParameters(
+        ReadOnlySpan<float> weights, float bias, ReadOnlySpan<float> lossHistory, TrainingStopReason? stopReason = null, TrainingRowCounts? rowCounts = null)
     {
         if (weights.IsEmpty)
         {
@@ -41,10 +43,20 @@ public sealed class GradientDescentLinearModelParameters
         Bias = bias;
         _lossHistory = lossHistory.ToArray();
         StopReason = stopReason;
+        RowCounts = rowCounts;
     }
 
     /// <summary>Why training ended (converged, epoch limit, cancelled); null for a model not trained here or loaded from a file.</summary>
     public TrainingStopReason? StopReason { get; }
+
+    /// <summary>
+    /// The input rows training used and the rows it left out, by reason (a NaN or infinite label, an example weight that is
+    /// NaN, infinite, zero or negative, a NaN or infinite feature): check <c>RowCounts.Skipped</c> after training to know
+    /// whether rows were dropped (set <see cref="GradientDescentRegressionTrainer.Options.InvalidRows"/> to
+    /// <see cref="InvalidRowHandling.Error"/> to fail instead). Null for a model not trained here, and for a model loaded
+    /// from a file: the counts describe the training data and are not saved with the model.
+    /// </summary>
+    public TrainingRowCounts? RowCounts { get; }
 
     /// <summary>The number of epochs training ran (the length of <see cref="LossHistory"/>).</summary>
     public int EpochsRun => _lossHistory.Length;

@@ -19,8 +19,13 @@ public static class GradientDescentModel
     /// <param name="mlContext">The context.</param>
     /// <param name="model">The model (pipeline) to save.</param>
     /// <param name="inputSchema">The schema of the data the model is applied to (e.g. <c>data.Schema</c>).</param>
-    /// <param name="path">The file to write; an existing file is replaced.</param>
+    /// <param name="path">The file to write; an existing file is replaced unless it is read-only.</param>
     /// <exception cref="DirectoryNotFoundException">The directory of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="UnauthorizedAccessException">
+    /// <paramref name="path"/> is a read-only file (its <see cref="FileAttributes.ReadOnly"/> attribute is set, on Unix: no write
+    /// permission bit), which <c>mlContext.Model.Save</c> refuses too; nothing is written. Checked explicitly, so that a process
+    /// running as root or administrator, whom the file system would let replace it, is refused as well.
+    /// </exception>
     /// <exception cref="InvalidOperationException">ML.NET failed to save the model; the inner exception says why.</exception>
     public static void Save(MLContext mlContext, ITransformer model, DataViewSchema inputSchema, string path)
     {
@@ -34,6 +39,12 @@ public static class GradientDescentModel
         if (!Directory.Exists(directory))
         {
             throw new DirectoryNotFoundException($"Cannot save the model to '{fullPath}': the directory '{directory}' does not exist. Create it first.");
+        }
+
+        if (File.Exists(fullPath) && (File.GetAttributes(fullPath) & FileAttributes.ReadOnly) != 0)
+        {
+            throw new UnauthorizedAccessException(
+                $"Cannot save the model to '{fullPath}': the file is read-only, so nothing was written (mlContext.Model.Save refuses it too). Make the file writable or save to another path.");
         }
 
         string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");

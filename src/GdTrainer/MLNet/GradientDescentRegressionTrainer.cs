@@ -72,7 +72,10 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
 
     /// <summary>Reads the training columns and trains the model.</summary>
     /// <exception cref="ArgumentException">A column is missing or has the wrong type.</exception>
-    /// <exception cref="InvalidOperationException">No row is usable, or the loss became NaN or infinite (the message names the epoch).</exception>
+    /// <exception cref="InvalidOperationException">
+    /// No row is usable, a row is unusable and <see cref="Options.InvalidRows"/> is <see cref="InvalidRowHandling.Error"/>
+    /// (the message names the row, the column and the value), or training diverged (the message names the epoch).
+    /// </exception>
     /// <exception cref="OperationCanceledException"><see cref="Options.CancellationToken"/> was cancelled.</exception>
     public GradientDescentRegressionTransformer Fit(IDataView input)
     {
@@ -89,24 +92,25 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
         using IChannel? channel = _host?.Start("Training");
         ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger<GradientDescentRegressionTrainer>();
 
-        using TrainingData data = TrainingData.Read(input, featureColumn, featureCount, labelColumn, weightColumn, cancellationToken);
-        long total = data.RowCount + data.SkippedRows;
-        if (data.SkippedRows > 0)
+        using TrainingData data = TrainingData.Read(input, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken);
+        TrainingRowCounts rowCounts = data.RowCounts;
+        long total = rowCounts.Total;
+        if (rowCounts.Skipped > 0)
         {
             if (logger is not null)
             {
-                TrainerLog.RowsSkipped(logger, data.SkippedRows, total);
+                TrainerLog.RowsSkipped(logger, rowCounts.Skipped, total, rowCounts.NonFiniteLabel, rowCounts.InvalidWeight, rowCounts.NonFiniteFeatures);
             }
 
             channel?.Warning(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-                $"GradientDescent skipped {data.SkippedRows} of {total} rows whose label, features or weight were NaN or infinite (or whose example weight was not positive)."));
+                $"GradientDescent skipped {rowCounts.Skipped} of {total} rows: {rowCounts.SkippedReasons()} (counts in model.Model.RowCounts; set Options.InvalidRows = Error to fail instead)."));
         }
 
         if (data.RowCount == 0)
         {
             throw new InvalidOperationException(total == 0
                 ? "GradientDescent got no rows to train on: the input data view is empty."
-                : $"GradientDescent has no usable rows: all {total} rows have a NaN or infinite label, feature or example weight (or a weight that is not positive). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
+                : $"GradientDescent has no usable rows: all {total} rows were skipped ({rowCounts.SkippedReasons()}). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
         }
 
         (double[] means, double[] variances) = data.FeatureMoments();
@@ -220,7 +224,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
 
         float[] weights = model.Weights.ToArray();
         float bias = transform?.FoldInto(weights, model.Bias.Item()) ?? model.Bias.Item();
-        var parameters = new GradientDescentLinearModelParameters(weights, bias, history.ToArray(), stopReason);
+        var parameters = new GradientDescentLinearModelParameters(weights, bias, history.ToArray(), stopReason, rowCounts);
         return new GradientDescentRegressionTransformer(parameters, _options.FeatureColumnName, featureColumn.Type);
     }
 
@@ -270,7 +274,8 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
 
         /// <summary>
         /// The optional example-weight column (Single, positive): the loss becomes <c>sum(w_i r_i^2) / sum(w_i)</c>.
-        /// Rows with a weight that is zero, negative, NaN or infinite are skipped. Default: null (every row weighs 1).
+        /// Rows with a weight that is zero, negative, NaN or infinite are skipped and counted (or an error, see <see cref="InvalidRows"/>).
+        /// Default: null (every row weighs 1).
         /// </summary>
         public string? ExampleWeightColumnName;
 
@@ -401,6 +406,16 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
         /// </summary>
         public MLContext? MLContext;
 
+        /// <summary>
+        /// What to do with a row that cannot be trained on: a NaN or infinite label or feature (a missing value read from a
+        /// file is NaN), or an example weight that is NaN, infinite, zero or negative. <see cref="InvalidRowHandling.Skip"/>
+        /// leaves such rows out, counts them by reason in the trained model's <see cref="GradientDescentLinearModelParameters.RowCounts"/>
+        /// (<c>model.Model.RowCounts</c>) and logs a warning to <see cref="Logger"/> and <see cref="MLContext"/> when they are set;
+        /// <see cref="InvalidRowHandling.Error"/> stops <c>Fit</c> with an <see cref="InvalidOperationException"/> naming the first such
+        /// row (its 0-based position in the input), the column and the value. Default: <see cref="InvalidRowHandling.Skip"/>.
+        /// </summary>
+        public InvalidRowHandling InvalidRows = InvalidRowHandling.Skip;
+
         /// <summary>Cancels training between mini-batches (and while reading) with an <see cref="OperationCanceledException"/>. Default: none.</summary>
         public CancellationToken CancellationToken;
 
@@ -458,6 +473,12 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
             if (LossLoggingInterval < 1)
             {
                 throw new ArgumentOutOfRangeException(nameof(LossLoggingInterval), LossLoggingInterval, $"LossLoggingInterval must be at least 1 (epochs), but was {LossLoggingInterval}.");
+            }
+
+            if (!Enum.IsDefined(InvalidRows))
+            {
+                throw new ArgumentOutOfRangeException(nameof(InvalidRows), InvalidRows,
+                    $"InvalidRows must be one of {string.Join(", ", Enum.GetNames<InvalidRowHandling>())}, but was {(int)InvalidRows}.");
             }
 
             if (!Enum.IsDefined(LearningRateSchedule))

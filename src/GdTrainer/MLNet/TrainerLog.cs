@@ -14,8 +14,8 @@ internal static partial class TrainerLog
     internal static partial void EpochCompleted(ILogger logger, int epoch, int epochs, float loss, float learningRate, TimeSpan elapsed);
 
     [LoggerMessage(EventId = 3, EventName = "RowsSkipped", Level = LogLevel.Warning,
-        Message = "GradientDescent skipped {Skipped} of {Total} rows whose label, features or weight were NaN or infinite (or whose example weight was not positive)")]
-    internal static partial void RowsSkipped(ILogger logger, long skipped, long total);
+        Message = "GradientDescent skipped {Skipped} of {Total} rows: {NonFiniteLabel} with a NaN or infinite label, {InvalidWeight} with an example weight that is NaN, infinite, zero or negative, {NonFiniteFeatures} with NaN or infinite features (counts in model.Model.RowCounts; set Options.InvalidRows = Error to fail instead)")]
+    internal static partial void RowsSkipped(ILogger logger, long skipped, long total, long nonFiniteLabel, long invalidWeight, long nonFiniteFeatures);
 
     [LoggerMessage(EventId = 4, EventName = "TrainingStopped", Level = LogLevel.Information,
         Message = "GradientDescent {Reason}: {EpochsRun} epochs, final training loss {Loss}")]
