@@ -20,7 +20,7 @@ public static class ConvergenceCommand
     public const string Name = "convergence";
 
     /// <summary>One line per option, for the usage text.</summary>
-    public const string Usage = "convergence [--data-dir ../shared/data] [--seed 42] [--taxi-rows 100000]";
+    public const string Usage = "convergence [--data-dir ../shared/data] [--seed 42]";
 
     /// <summary>Runs the measurement and prints one table row per data set and normaliser.</summary>
     public static int Run(CommandLineOptions options, TextWriter output)
