@@ -263,10 +263,11 @@ public sealed class PooledMemoryScopeTests
 
         Assert.InRange(perStep, 0, 3 * 1024);
 
-        // Without the scope the outputs are allocated: the same step allocates over 200 KB, so the bound above can fail.
+        // Without the scope the outputs are allocated: the same step allocates over 100 KB (two 64 KB hidden
+        // activations, among others), so the bound above can fail.
         long before = GC.GetAllocatedBytesForCurrentThread();
         TrainStep(model, adam, loss, x, y);
-        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before > 200 * 1024);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before > 100 * 1024);
     }
 
     private static float TrainStep(Mlp model, AdamOptimizer adam, MeanSquaredErrorLoss loss, Tensor<float> x, Tensor<float> y)
