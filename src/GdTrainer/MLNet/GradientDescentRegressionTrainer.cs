@@ -18,13 +18,13 @@ using Microsoft.ML.Runtime;
 /// <list type="table">
 /// <listheader><term>Characteristic</term><description>Value</description></listheader>
 /// <item><term>Machine learning task</term><description>Regression</description></item>
-/// <item><term>Is normalization required?</term><description>Yes: gradient descent with one learning rate for all features needs features on similar scales (e.g. <c>NormalizeMeanVariance</c>).</description></item>
+/// <item><term>Is normalization required?</term><description>No: the trainer standardises the features itself (<see cref="Options.FeatureStandardization"/>) and folds that into the weights.</description></item>
 /// <item><term>Is caching required?</term><description>No: the columns are read once into memory.</description></item>
 /// <item><term>Input columns</term><description>Label: Single. Features: known-size vector of Single, or Single. Optional example weight: Single.</description></item>
 /// <item><term>Output columns</term><description>Score: Single.</description></item>
 /// </list>
-/// Training reads the data with one cursor pass, then runs <see cref="Options.NumberOfEpochs"/>
-/// passes over shuffled mini-batches: the model (<see cref="LinearModel"/>), the loss
+/// Training reads the data with one cursor pass, then runs passes over shuffled mini-batches until the loss
+/// converges (at most <see cref="Options.NumberOfEpochs"/>): the model (<see cref="LinearModel"/>), the loss
 /// (<see cref="MeanSquaredErrorLoss"/>) and the optimizer (<see cref="SgdOptimizer"/>) are separate pieces.
 /// </remarks>
 public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescentRegressionTransformer>
@@ -259,7 +259,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
     /// <summary>
     /// The options of <see cref="GradientDescentRegressionTrainer"/>. The defaults reach the least-squares optimum
     /// on raw features: the trainer standardises them itself, derives the learning rate from their curvature, and
-    /// lowers it at each plateau until the training loss stops improving.
+    /// grows the batch at each plateau until the training loss stops improving.
     /// </summary>
     public sealed class Options
     {
@@ -281,10 +281,10 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
 
         /// <summary>
         /// The SGD step size (positive and finite), or null to derive it from the data. Default: null. The derived rate is
-        /// <c>1 / (lambda_max(H) + tr(H) / BatchSize)</c>, where <c>H = 2 A^T W A / sum(W)</c> is the Hessian of the mean
-        /// squared error over the features as trained (after <see cref="FeatureStandardization"/>, plus the bias column),
-        /// estimated on up to 4,096 rows: half the largest stable full-batch step, less for small batches, whose gradient
-        /// noise acts like extra curvature. With standardised features <c>lambda_max(H)</c> is twice the largest eigenvalue
+        /// <c>1 / (lambda_max(H) + 2 max ||a||^2 / BatchSize)</c>, where <c>H = 2 A^T W A / sum(W)</c> is the Hessian of the
+        /// mean squared error over the rows <c>a</c> as trained (after <see cref="FeatureStandardization"/>, plus the bias column),
+        /// <c>lambda_max</c> estimated on up to 4,096 rows: half the largest stable full-batch step, less for small batches,
+        /// where one extreme row adds <c>2 ||a||^2 / BatchSize</c> of curvature to the batch that holds it. With standardised features <c>lambda_max(H)</c> is twice the largest eigenvalue
         /// of the features' correlation matrix: 2 for uncorrelated features, 12.2 for housing.txt (so 0.16 is its largest
         /// stable full-batch rate), up to <c>2 d</c> for d strongly correlated ones. Set a value to reproduce a fixed-rate
         /// run (the seed example uses 0.01 on raw features).
@@ -292,9 +292,9 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
         public float? LearningRate;
 
         /// <summary>
-        /// How the learning rate changes: <see cref="LearningRateSchedule.Adaptive"/> keeps it while the loss improves and
-        /// divides it by 10 at each plateau (at most 3 times; the next plateau ends training); this removes the mini-batch
-        /// noise that a constant rate leaves in the weights, so training reaches the optimum of its objective.
+        /// How the learning rate and batch change: <see cref="LearningRateSchedule.Adaptive"/> keeps the rate and grows the
+        /// batch tenfold at each plateau (at most 3 times, up to every row; the next plateau ends training); this removes the
+        /// mini-batch noise that a constant rate leaves in the weights, so training reaches the optimum of its objective.
         /// <see cref="LearningRateSchedule.Constant"/> keeps it (PyTorch's plain loop); <see cref="LearningRateSchedule.Cosine"/>
         /// anneals it towards 0 over <see cref="NumberOfEpochs"/>, step by step. Default: <see cref="LearningRateSchedule.Adaptive"/>.
         /// The logged learning rate is the one of the epoch's last step.
@@ -331,9 +331,9 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
 
         /// <summary>
         /// The number of epochs in a row without improvement (see <see cref="ConvergenceTolerance"/>) that make a plateau
-        /// (scikit-learn's <c>n_iter_no_change</c>): the adaptive schedule then lowers the learning rate, and the other
-        /// schedules (or the adaptive one at its smallest rate) stop training as converged. 0 disables the rule, so training
-        /// runs all <see cref="NumberOfEpochs"/> (and the adaptive schedule keeps its rate). Default: 2: on 1M rows each
+        /// (scikit-learn's <c>n_iter_no_change</c>): the adaptive schedule then grows the batch, and the other schedules
+        /// (or the adaptive one at its largest batch) stop training as converged. 0 disables the rule, so training runs all
+        /// <see cref="NumberOfEpochs"/> (and the adaptive schedule keeps its batch). Default: 2: on 1M rows each
         /// plateau then costs 3 epochs, and the loss of an epoch of fewer than 32 steps is measured over all rows after
         /// the epoch, so that the batch order does not make plateaus appear by chance.
         /// </summary>

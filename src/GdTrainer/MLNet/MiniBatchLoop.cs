@@ -11,7 +11,8 @@ using GdTrainer.Optimizers;
 /// </summary>
 /// <remarks>
 /// With shuffling, the rows are put in a random order once, and every epoch visits the contiguous
-/// mini-batches of that order in a new random order. Each batch is then a tensor view over the training
+/// mini-batches of that order in a new random order (with 32 batches or more; fewer keep their order, see
+/// <see cref="RunEpoch"/>). Each batch is then a tensor view over the training
 /// buffer, created once: an epoch copies no data and allocates no data buffer, and it reads memory
 /// sequentially (reshuffling the rows themselves every epoch made the random gather cost more than the
 /// arithmetic: ~30 ms per epoch on 1M x 20 against ~20 ms for the training itself).
@@ -62,11 +63,8 @@ internal sealed class MiniBatchLoop
         BaseLearningRate = optimizer.LearningRate;
     }
 
-    /// <summary>
-    /// The rate of the constant and adaptive schedules, and the starting rate of the cosine schedule;
-    /// the trainer lowers it when the adaptive schedule reaches a plateau.
-    /// </summary>
-    internal float BaseLearningRate { get; set; }
+    /// <summary>The rate of the constant and adaptive schedules, and the starting rate of the cosine schedule.</summary>
+    internal float BaseLearningRate { get; }
 
     /// <summary>The rows per batch (the last batch may hold fewer).</summary>
     internal int BatchSize => _batches[0].Labels.Length;
