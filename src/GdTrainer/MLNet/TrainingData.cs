@@ -298,8 +298,9 @@ internal sealed class TrainingData : IDisposable
     /// Per-column weighted first and second moments of the rows, for centring and scaling. Values are
     /// accumulated relative to the first row (the shifted-data algorithm, which keeps the variance accurate
     /// when a feature's mean is large against its spread), in float blocks of rows added to double totals,
-    /// so the rounding error stays that of a short float sum. One fused SIMD loop per row: three
-    /// TensorPrimitives calls per row cost ~20 ms more on 1M x 20.
+    /// so the rounding error stays that of a short float sum. Sums, squares, minimum and maximum are updated in one
+    /// SIMD loop per row: on 1M x 20 it took ~29 ms against ~45 ms for the same work as six TensorPrimitives calls
+    /// per row (Release, best of 5, AMD EPYC AVX2, 2026-12-02).
     /// </summary>
     private sealed class ColumnMoments(int columns)
     {
