@@ -75,9 +75,6 @@ internal sealed class MiniBatchLoop
     /// <summary>Re-cuts the (already shuffled) rows into batches of <paramref name="batchSize"/> rows, from the next epoch on.</summary>
     internal void SetBatchSize(int batchSize) => (_batches, _batchOrder) = CutBatches(_data, batchSize);
 
-    /// <summary>The number of steps (batches) of every epoch.</summary>
-    internal int StepsPerEpoch => _batches.Length;
-
     /// <summary>The learning rate of the latest step.</summary>
     internal float CurrentLearningRate => _optimizer.LearningRate;
 
@@ -229,7 +226,7 @@ internal sealed class MiniBatchLoop
             Tensor<float>? weights = data.Weights is null ? null : Tensor.Wrap(data.Weights, start, [size]);
             double totalWeight = weights is null ? size : System.Numerics.Tensors.TensorPrimitives.Sum<float>(weights.Data);
             var gradientScale = Tensor.Scalar((float)(totalWeight * count / data.TotalWeight));
-            batches[b] = new Batch(start, Tensor.Wrap(data.Features, start * d, [size, d]), Tensor.Wrap(data.Labels, start, [size]), weights, totalWeight, gradientScale);
+            batches[b] = new Batch(Tensor.Wrap(data.Features, start * d, [size, d]), Tensor.Wrap(data.Labels, start, [size]), weights, totalWeight, gradientScale);
             order[b] = b;
         }
 
@@ -240,5 +237,5 @@ internal sealed class MiniBatchLoop
     /// One mini-batch: views over the training buffers, the batch's total example weight, and the factor its
     /// gradient is scaled by (its share of the total weight times the number of batches), as a ready seed for backward.
     /// </summary>
-    private sealed record Batch(int Start, Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights, double TotalWeight, Tensor<float> GradientScale);
+    private sealed record Batch(Tensor<float> Features, Tensor<float> Labels, Tensor<float>? Weights, double TotalWeight, Tensor<float> GradientScale);
 }

@@ -26,7 +26,8 @@ public sealed class MlpSampleTests(ITestOutputHelper output)
         Assert.Equal(options.Points, result.X.Length);
         Assert.All(result.X, x => Assert.InRange(x, -1f, 1f));
         double fitError = RmsFromTruth(result.Grid, i => result.Predictions[i]);
-        (double slope, double intercept) = LeastSquaresLine(result.X, result.Y);
+        (double[] slopes, double intercept) = GdTrainer.Tests.MLNet.LeastSquares.Solve(Array.ConvertAll(result.X, x => new[] { x }), result.Y);
+        double slope = slopes[0];
         double lineError = RmsFromTruth(result.Grid, i => (slope * result.Grid[i]) + intercept);
         output.WriteLine($"training {stopwatch.Elapsed.TotalMilliseconds:F0} ms; RMS from sin(3x): MLP {fitError:F4}, best line {lineError:F4}");
 
@@ -131,28 +132,5 @@ public sealed class MlpSampleTests(ITestOutputHelper output)
         }
 
         return Math.Sqrt(sum / grid.Length);
-    }
-
-    /// <summary>Ordinary least squares for one feature, in double: slope = cov(x, y) / var(x).</summary>
-    private static (double Slope, double Intercept) LeastSquaresLine(float[] x, float[] y)
-    {
-        double meanX = 0, meanY = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            meanX += x[i];
-            meanY += y[i];
-        }
-
-        meanX /= x.Length;
-        meanY /= x.Length;
-        double covariance = 0, variance = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            covariance += (x[i] - meanX) * (y[i] - meanY);
-            variance += (x[i] - meanX) * (x[i] - meanX);
-        }
-
-        double slope = covariance / variance;
-        return (slope, meanY - (slope * meanX));
     }
 }
