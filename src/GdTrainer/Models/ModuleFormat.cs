@@ -1,0 +1,601 @@
+namespace GdTrainer.Models;
+
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+/// <summary>
+/// Saves a module's architecture together with its parameters, and rebuilds it from those bytes in another
+/// process without the code that built it (like PyTorch's <c>torch.save(model)</c> of a whole model, but limited
+/// to module types the format can describe, and with no code execution on load).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Describable types (format version 1): <see cref="Linear"/> (inputs, outputs, bias or not), <see cref="LinearModel"/>
+/// (input size), <see cref="Mlp"/> (inputs, hidden widths, outputs, activation, dropout probability),
+/// <see cref="Sequential"/> (its children, recursively), <see cref="Relu"/>, <see cref="LeakyRelu"/> (negative slope),
+/// <see cref="Gelu"/> (tanh approximation or not), <see cref="Tanh"/>, <see cref="Sigmoid"/> and <see cref="Dropout"/>
+/// (probability). Anything else, such as a user's own <see cref="Module"/> subclass, is rejected when saving.
+/// </para>
+/// <para>Layout, version 1 (all integers and floats little-endian):</para>
+/// <list type="number">
+/// <item><description>magic: the 4 ASCII bytes <c>GDTM</c>;</description></item>
+/// <item><description>format version: int32, 1;</description></item>
+/// <item><description>payload length in bytes: int64;</description></item>
+/// <item><description>SHA-256 (32 bytes) of the 16 header bytes above followed by the payload;</description></item>
+/// <item><description>payload: the module tree, then the parameters. The tree is one record per module, parents before
+/// their children: a type tag (byte) and the type's settings: <see cref="Linear"/> (1): inputs int32, outputs int32, bias
+/// byte 0/1; <see cref="LinearModel"/> (2): input size int32; <see cref="Mlp"/> (3): inputs int32, hidden count int32,
+/// each hidden width int32, outputs int32, activation byte (the <see cref="Activation"/> value), dropout float32;
+/// <see cref="Sequential"/> (4): child count int32, then each child's record; <see cref="Relu"/> (5); <see cref="LeakyRelu"/>
+/// (6): negative slope float32; <see cref="Gelu"/> (7): tanh approximation byte 0/1; <see cref="Tanh"/> (8);
+/// <see cref="Sigmoid"/> (9); <see cref="Dropout"/> (10): probability float32. The parameters follow as one record of
+/// <see cref="StateDict.Save"/>, keyed as <see cref="Module.NamedParameters"/>, and end the payload.</description></item>
+/// </list>
+/// <para>
+/// Loading reads the whole record and verifies the checksum before it parses anything, checks every size against
+/// the bytes that remain before allocating for it, and reports any damage (bad magic, truncation, checksum mismatch,
+/// unknown tag, impossible setting, parameters that do not fit) as <see cref="InvalidDataException"/>. A record of a
+/// later format version is reported as written by a newer GdTrainer. The loaded module is in evaluation mode
+/// (<see cref="Module.Eval"/>) whatever its mode when saved: call <see cref="Module.Train"/> to train it further.
+/// Dropout masks after loading come from freshly seeded generators (a generator's state is not saved).
+/// </para>
+/// </remarks>
+public static class ModuleFormat
+{
+    /// <summary>The format version that <see cref="Save(Module)"/> writes and the highest that <see cref="Load(ReadOnlySpan{byte})"/> reads.</summary>
+    public const int FormatVersion = 1;
+
+    private const int HeaderLength = 4 + 4 + 8;
+    private const int ChecksumLength = 32;
+    private const int PrefixLength = HeaderLength + ChecksumLength;
+
+    /// <summary>Deeper nesting than this is rejected on save and on load, so a forged record cannot exhaust the stack.</summary>
+    private const int MaximumDepth = 64;
+
+    private const string SupportedTypes =
+        "Linear, LinearModel, Mlp, Sequential, Relu, LeakyRelu, Gelu, Tanh, Sigmoid, Dropout";
+
+    private static readonly byte[] s_magic = "GDTM"u8.ToArray();
+
+    private enum Tag : byte
+    {
+        Linear = 1,
+        LinearModel = 2,
+        Mlp = 3,
+        Sequential = 4,
+        Relu = 5,
+        LeakyRelu = 6,
+        Gelu = 7,
+        Tanh = 8,
+        Sigmoid = 9,
+        Dropout = 10,
+    }
+
+    /// <summary>The module's architecture and parameters in the format described on <see cref="ModuleFormat"/>.</summary>
+    /// <param name="module">A module built only from the describable types.</param>
+    /// <returns>The saved record.</returns>
+    /// <exception cref="NotSupportedException">
+    /// The tree holds a module the format cannot describe (the message names its type's full name and its path, such as
+    /// <c>layers.2</c>, and lists the supported types), the same module instance twice, or is nested deeper than 64 levels.
+    /// </exception>
+    public static byte[] Save(Module module)
+    {
+        using var stream = new MemoryStream();
+        Save(module, stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>Writes the module's architecture and parameters to <paramref name="stream"/> (left open), as <see cref="Save(Module)"/>.</summary>
+    /// <param name="module">A module built only from the describable types.</param>
+    /// <param name="stream">A writable stream.</param>
+    /// <exception cref="NotSupportedException">The tree holds a module the format cannot describe; see <see cref="Save(Module)"/>.</exception>
+    /// <exception cref="ArgumentException">The stream is not writable.</exception>
+    public static void Save(Module module, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite)
+        {
+            throw new ArgumentException("The stream to save the model to is not writable.", nameof(stream));
+        }
+
+        // Describe first, so that nothing is written for a module that cannot be saved.
+        using var payload = new MemoryStream();
+        using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            var seen = new Dictionary<Module, string>(ReferenceEqualityComparer.Instance);
+            Describe(module, path: string.Empty, depth: 0, writer, seen);
+        }
+
+        module.GetStateDict().Save(payload);
+        byte[] payloadBytes = payload.ToArray();
+
+        var header = new byte[HeaderLength];
+        s_magic.CopyTo(header, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), FormatVersion);
+        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8), payloadBytes.Length);
+        stream.Write(header);
+        stream.Write(Checksum(header, payloadBytes));
+        stream.Write(payloadBytes);
+    }
+
+    /// <summary>Rebuilds a module saved by <see cref="Save(Module)"/>; the bytes must hold exactly one record.</summary>
+    /// <param name="bytes">The saved record.</param>
+    /// <returns>A new module of the saved architecture with the saved parameters, in evaluation mode.</returns>
+    /// <exception cref="InvalidDataException">
+    /// The bytes are not a saved model (bad magic), were written by a newer GdTrainer, are truncated, damaged (checksum
+    /// mismatch, unknown type tag, impossible size or setting, parameters that do not fit), or continue after the record;
+    /// the message says which.
+    /// </exception>
+    public static Module Load(ReadOnlySpan<byte> bytes)
+    {
+        long payloadLength = ReadHeader(bytes[..Math.Min(bytes.Length, HeaderLength)], bytes.Length);
+        long available = bytes.Length - (long)PrefixLength;
+        if (available < payloadLength)
+        {
+            throw Truncated($"it ends {payloadLength - Math.Max(available, 0)} bytes before the end of the record");
+        }
+
+        if (available > payloadLength)
+        {
+            throw Damaged($"{available - payloadLength} bytes follow the end of the record (or its length field is damaged)");
+        }
+
+        return Parse(bytes[..HeaderLength], bytes.Slice(HeaderLength, ChecksumLength), bytes[PrefixLength..]);
+    }
+
+    /// <summary>
+    /// Rebuilds a module saved by <see cref="Save(Module, Stream)"/> from <paramref name="stream"/> (left open, positioned
+    /// just after the record). The whole record is read and its checksum verified before anything is parsed.
+    /// </summary>
+    /// <param name="stream">A readable stream positioned at the record.</param>
+    /// <returns>A new module of the saved architecture with the saved parameters, in evaluation mode.</returns>
+    /// <exception cref="InvalidDataException">The stream does not hold a valid record; see <see cref="Load(ReadOnlySpan{byte})"/>.</exception>
+    /// <exception cref="ArgumentException">The stream is not readable.</exception>
+    public static Module Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead)
+        {
+            throw new ArgumentException("The stream to load the model from is not readable.", nameof(stream));
+        }
+
+        var header = new byte[HeaderLength];
+        int headerRead = stream.ReadAtLeast(header, HeaderLength, throwOnEndOfStream: false);
+        long payloadLength = ReadHeader(header.AsSpan(0, headerRead), headerRead);
+        byte[] rest = ReadBounded(stream, ChecksumLength + (int)payloadLength);
+        return Parse(header, rest.AsSpan(0, ChecksumLength), rest.AsSpan(ChecksumLength));
+    }
+
+    /// <summary>Checks magic and version in the available header bytes and returns the payload length.</summary>
+    private static long ReadHeader(ReadOnlySpan<byte> header, long totalLength)
+    {
+        int magicBytes = Math.Min(header.Length, s_magic.Length);
+        if (!header[..magicBytes].SequenceEqual(s_magic.AsSpan(0, magicBytes)))
+        {
+            throw new InvalidDataException(
+                "The data is not a saved GdTrainer model: it does not start with the magic bytes 'GDTM' (it may be another " +
+                "file, such as parameters saved with Module.SaveParameters, or be positioned elsewhere). Save models with ModuleFormat.Save.");
+        }
+
+        if (header.Length < 8)
+        {
+            throw Truncated($"it has {totalLength} bytes, fewer than the {HeaderLength}-byte header");
+        }
+
+        int version = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
+        if (version > FormatVersion)
+        {
+            throw new InvalidDataException(
+                $"The saved model was written by a newer GdTrainer (format version {version}; this build reads up to {FormatVersion}). " +
+                "Load it with that GdTrainer version or a later one (or the data is damaged).");
+        }
+
+        if (version < 1)
+        {
+            throw Damaged($"the format version field holds {version}, which no GdTrainer writes");
+        }
+
+        if (header.Length < HeaderLength)
+        {
+            throw Truncated($"it has {totalLength} bytes, fewer than the {HeaderLength}-byte header");
+        }
+
+        long payloadLength = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
+        if (payloadLength < 1 || payloadLength > Array.MaxLength - PrefixLength)
+        {
+            throw Damaged($"the header states an impossible payload length of {payloadLength} bytes");
+        }
+
+        return payloadLength;
+    }
+
+    private static Module Parse(ReadOnlySpan<byte> header, ReadOnlySpan<byte> checksum, ReadOnlySpan<byte> payload)
+    {
+        if (!Checksum(header, payload).AsSpan().SequenceEqual(checksum))
+        {
+            throw Damaged("the SHA-256 checksum does not match the contents (checksum mismatch)");
+        }
+
+        // The checksum matched, so what follows fails only on a writer bug or a forged record; it still fails clearly.
+        var reader = new PayloadReader(payload);
+        Description description = ReadDescription(ref reader, path: string.Empty, depth: 0);
+        ReadOnlySpan<byte> parameters = payload[reader.Position..];
+        double parameterCount = description.ParameterCount();
+        if (parameterCount > parameters.Length / 4)
+        {
+            throw Damaged($"the architecture has {parameterCount} parameters, but only {parameters.Length} bytes remain for their values");
+        }
+
+        Module module;
+        try
+        {
+            module = description.Build();
+        }
+        catch (ArgumentException exception)
+        {
+            throw Damaged($"a module setting is invalid ({exception.Message})");
+        }
+
+        using (var stream = new MemoryStream(parameters.ToArray(), writable: false))
+        {
+            StateDict state;
+            try
+            {
+                state = StateDict.Load(stream);
+            }
+            catch (InvalidDataException exception)
+            {
+                throw Damaged($"its parameter record is invalid ({exception.Message})");
+            }
+
+            if (stream.Position != stream.Length)
+            {
+                throw Damaged($"{stream.Length - stream.Position} bytes follow the parameter record");
+            }
+
+            module.LoadStateDict(state); // InvalidDataException naming every missing, unexpected or misshapen key.
+        }
+
+        module.Eval();
+        return module;
+    }
+
+    private static byte[] Checksum(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(header);
+        hash.AppendData(payload);
+        return hash.GetHashAndReset();
+    }
+
+    private static void Describe(Module module, string path, int depth, BinaryWriter writer, Dictionary<Module, string> seen)
+    {
+        string where = path.Length == 0 ? "the root module" : $"'{path}'";
+        if (depth > MaximumDepth)
+        {
+            throw new NotSupportedException($"The module at {where} is nested more than {MaximumDepth} levels deep; ModuleFormat saves at most {MaximumDepth} levels.");
+        }
+
+        if (!seen.TryAdd(module, path))
+        {
+            throw new NotSupportedException(
+                $"The same {module.GetType().Name} instance appears at {where} and at '{seen[module]}' (shared parameters), which ModuleFormat " +
+                "cannot describe: a loaded model would have two independent copies. Save the parameters with Module.SaveParameters instead.");
+        }
+
+        switch (module)
+        {
+            case Linear linear:
+                writer.Write((byte)Tag.Linear);
+                writer.Write(linear.InputSize);
+                writer.Write(linear.OutputSize);
+                writer.Write(linear.Bias is not null);
+                break;
+            case LinearModel linearModel:
+                writer.Write((byte)Tag.LinearModel);
+                writer.Write(linearModel.InputSize);
+                break;
+            case Mlp mlp:
+                writer.Write((byte)Tag.Mlp);
+                writer.Write(mlp.InputSize);
+                writer.Write(mlp.HiddenSizes.Count);
+                foreach (int width in mlp.HiddenSizes)
+                {
+                    writer.Write(width);
+                }
+
+                writer.Write(mlp.OutputSize);
+                writer.Write((byte)mlp.ActivationFunction);
+                writer.Write(mlp.DropoutProbability);
+                break;
+            case Sequential sequential:
+                writer.Write((byte)Tag.Sequential);
+                writer.Write(sequential.Count);
+                IReadOnlyList<KeyValuePair<string, Module>> children = sequential.NamedChildren();
+                for (int i = 0; i < children.Count; i++)
+                {
+                    Describe(children[i].Value, path.Length == 0 ? children[i].Key : $"{path}.{children[i].Key}", depth + 1, writer, seen);
+                }
+
+                break;
+            case Relu:
+                writer.Write((byte)Tag.Relu);
+                break;
+            case LeakyRelu leakyRelu:
+                writer.Write((byte)Tag.LeakyRelu);
+                writer.Write(leakyRelu.NegativeSlope);
+                break;
+            case Gelu gelu:
+                writer.Write((byte)Tag.Gelu);
+                writer.Write(gelu.TanhApproximation);
+                break;
+            case Tanh:
+                writer.Write((byte)Tag.Tanh);
+                break;
+            case Sigmoid:
+                writer.Write((byte)Tag.Sigmoid);
+                break;
+            case Dropout dropout:
+                writer.Write((byte)Tag.Dropout);
+                writer.Write(dropout.Probability);
+                break;
+            default:
+                throw new NotSupportedException(
+                    $"ModuleFormat cannot describe the module at {where} of type {module.GetType().FullName}: it saves only the " +
+                    $"library's own module types ({SupportedTypes}). Build the model from those types, or save its parameters with " +
+                    "Module.SaveParameters and rebuild the module in code before loading them.");
+        }
+    }
+
+    private static Description ReadDescription(ref PayloadReader reader, string path, int depth)
+    {
+        string where = path.Length == 0 ? "the root module" : $"module '{path}'";
+        if (depth > MaximumDepth)
+        {
+            throw Damaged($"{where} is nested more than {MaximumDepth} levels deep");
+        }
+
+        byte tag = reader.Byte($"type tag of {where}");
+        switch ((Tag)tag)
+        {
+            case Tag.Linear:
+                {
+                    int inputs = reader.Size($"input count of {where}");
+                    int outputs = reader.Size($"output count of {where}");
+                    bool bias = reader.Flag($"bias flag of {where}");
+                    return new Description(Tag.Linear) { Inputs = inputs, Outputs = outputs, Flag = bias };
+                }
+
+            case Tag.LinearModel:
+                return new Description(Tag.LinearModel) { Inputs = reader.Size($"input size of {where}") };
+            case Tag.Mlp:
+                {
+                    int inputs = reader.Size($"input count of {where}");
+                    int hiddenCount = reader.Int32($"hidden layer count of {where}");
+                    if (hiddenCount < 0 || hiddenCount > reader.Remaining / 4)
+                    {
+                        throw Damaged($"{where} states {hiddenCount} hidden layers, more than the remaining {reader.Remaining} bytes can describe");
+                    }
+
+                    var hidden = new int[hiddenCount];
+                    for (int i = 0; i < hidden.Length; i++)
+                    {
+                        hidden[i] = reader.Size($"hidden width {i} of {where}");
+                    }
+
+                    int outputs = reader.Size($"output count of {where}");
+                    byte activation = reader.Byte($"activation of {where}");
+                    if (!Enum.IsDefined((Activation)activation))
+                    {
+                        throw Damaged($"{where} names activation {activation}, which is not one of the {nameof(Activation)} values");
+                    }
+
+                    float dropout = reader.Single($"dropout probability of {where}");
+                    if (!(dropout >= 0f && dropout < 1f))
+                    {
+                        throw Damaged($"{where} has the dropout probability {dropout}, outside [0, 1)");
+                    }
+
+                    return new Description(Tag.Mlp) { Inputs = inputs, Hidden = hidden, Outputs = outputs, Activation = (Activation)activation, Value = dropout };
+                }
+
+            case Tag.Sequential:
+                {
+                    int count = reader.Int32($"child count of {where}");
+                    if (count < 1 || count > reader.Remaining)
+                    {
+                        throw Damaged($"{where} states {count} children; a Sequential has at least 1, and each takes at least one of the remaining {reader.Remaining} bytes");
+                    }
+
+                    var children = new Description[count];
+                    for (int i = 0; i < count; i++)
+                    {
+                        string childPath = path.Length == 0 ? $"{i}" : $"{path}.{i}";
+                        children[i] = ReadDescription(ref reader, childPath, depth + 1);
+                    }
+
+                    return new Description(Tag.Sequential) { Children = children };
+                }
+
+            case Tag.Relu:
+            case Tag.Tanh:
+            case Tag.Sigmoid:
+                return new Description((Tag)tag);
+            case Tag.LeakyRelu:
+                {
+                    float slope = reader.Single($"negative slope of {where}");
+                    return float.IsFinite(slope)
+                        ? new Description(Tag.LeakyRelu) { Value = slope }
+                        : throw Damaged($"{where} has the negative slope {slope}, which is not finite");
+                }
+
+            case Tag.Gelu:
+                return new Description(Tag.Gelu) { Flag = reader.Flag($"tanh approximation flag of {where}") };
+            case Tag.Dropout:
+                {
+                    float probability = reader.Single($"probability of {where}");
+                    return probability >= 0f && probability <= 1f
+                        ? new Description(Tag.Dropout) { Value = probability }
+                        : throw Damaged($"{where} has the dropout probability {probability}, outside [0, 1]");
+                }
+
+            default:
+                throw Damaged($"{where} has the type tag {tag}, which format version {FormatVersion} does not define");
+        }
+    }
+
+    private static byte[] ReadBounded(Stream stream, int length)
+    {
+        // Read in bounded chunks, so a damaged length field cannot make us allocate gigabytes before the stream runs out.
+        const int Chunk = 1 << 20;
+        using var buffer = new MemoryStream(Math.Min(length, Chunk));
+        var chunk = new byte[Math.Min(length, Chunk)];
+        int remaining = length;
+        while (remaining > 0)
+        {
+            int wanted = Math.Min(Chunk, remaining);
+            int read = stream.ReadAtLeast(chunk.AsSpan(0, wanted), wanted, throwOnEndOfStream: false);
+            buffer.Write(chunk, 0, read);
+            remaining -= read;
+            if (read < wanted)
+            {
+                throw Truncated($"it ends {remaining} bytes before the end of the record");
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static InvalidDataException Truncated(string detail) =>
+        new($"The saved model is truncated: {detail}. The file was cut short (an interrupted copy or save); restore it from a good copy.");
+
+    private static InvalidDataException Damaged(string detail) =>
+        new($"The saved model is damaged: {detail}. Restore the file from a good copy.");
+
+    /// <summary>One module's record as read, before anything is allocated for its parameters.</summary>
+    private sealed class Description(Tag tag)
+    {
+        public Tag Tag { get; } = tag;
+
+        public int Inputs { get; init; }
+
+        public int Outputs { get; init; }
+
+        public bool Flag { get; init; }
+
+        public float Value { get; init; }
+
+        public int[] Hidden { get; init; } = [];
+
+        public Activation Activation { get; init; }
+
+        public Description[] Children { get; init; } = [];
+
+        /// <summary>The number of parameter values the module will hold, in double so that a forged record's sizes cannot overflow it.</summary>
+        public double ParameterCount()
+        {
+            switch (Tag)
+            {
+                case Tag.Linear:
+                    return ((double)Inputs * Outputs) + (Flag ? Outputs : 0);
+                case Tag.LinearModel:
+                    return (double)Inputs + 1;
+                case Tag.Mlp:
+                    {
+                        double count = 0;
+                        double width = Inputs;
+                        foreach (int next in Hidden)
+                        {
+                            count += (width * next) + next;
+                            width = next;
+                        }
+
+                        return count + (width * Outputs) + Outputs;
+                    }
+
+                case Tag.Sequential:
+                    {
+                        double count = 0;
+                        foreach (Description child in Children)
+                        {
+                            count += child.ParameterCount();
+                        }
+
+                        return count;
+                    }
+
+                default:
+                    return 0;
+            }
+        }
+
+        public Module Build() => Tag switch
+        {
+            Tag.Linear => new Linear(Inputs, Outputs, Flag),
+            Tag.LinearModel => new LinearModel(Inputs),
+            Tag.Mlp => new Mlp(Inputs, Hidden, Outputs, Activation, Value),
+            Tag.Sequential => new Sequential(BuildChildren()),
+            Tag.Relu => new Relu(),
+            Tag.LeakyRelu => new LeakyRelu(Value),
+            Tag.Gelu => new Gelu(Flag),
+            Tag.Tanh => new Tanh(),
+            Tag.Sigmoid => new Sigmoid(),
+            Tag.Dropout => new Dropout(Value),
+            _ => throw new InvalidOperationException($"Unhandled tag {Tag}."),
+        };
+
+        private Module[] BuildChildren()
+        {
+            var modules = new Module[Children.Length];
+            for (int i = 0; i < modules.Length; i++)
+            {
+                modules[i] = Children[i].Build();
+            }
+
+            return modules;
+        }
+    }
+
+    private ref struct PayloadReader(ReadOnlySpan<byte> payload)
+    {
+        private readonly ReadOnlySpan<byte> _payload = payload;
+
+        internal int Position { get; private set; }
+
+        internal readonly int Remaining => _payload.Length - Position;
+
+        internal int Int32(string what) => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4, what));
+
+        internal float Single(string what) => BinaryPrimitives.ReadSingleLittleEndian(Bytes(4, what));
+
+        internal byte Byte(string what) => Bytes(1, what)[0];
+
+        internal bool Flag(string what)
+        {
+            byte value = Byte(what);
+            return value <= 1 ? value == 1 : throw Damaged($"the {what} holds {value}, not 0 or 1");
+        }
+
+        /// <summary>A layer size: at least 1, and no more than the remaining bytes could hold as float parameters.</summary>
+        internal int Size(string what)
+        {
+            int value = Int32(what);
+            return value >= 1 && value <= Remaining / 4
+                ? value
+                : throw Damaged($"the {what} is {value}; a size is at least 1 and no more than the remaining {Remaining} bytes can hold");
+        }
+
+        internal ReadOnlySpan<byte> Bytes(int count, string what)
+        {
+            if (count > Remaining)
+            {
+                throw Damaged($"the {what} runs past the end of the payload");
+            }
+
+            ReadOnlySpan<byte> bytes = _payload.Slice(Position, count);
+            Position += count;
+            return bytes;
+        }
+    }
+}
