@@ -32,7 +32,7 @@ public static class CompareCommand
         int features = options.GetInt32("--features", 20, minimum: 1);
         int seed = options.GetInt32("--seed", 42);
         var defaults = new GradientDescentRegressionTrainer.Options();
-        int epochs = options.GetInt32("--epochs", defaults.NumberOfEpochs, minimum: 1);
+        int epochs = options.GetInt32("--epochs", defaults.NumberOfEpochs ?? 1000, minimum: 1);
         float? learningRate = options.GetString("--learning-rate", null) is null ? null : options.GetPositiveSingle("--learning-rate", 1f);
         PipelineNormalizer normalizer = (options.GetString("--normalizer", "meanvariance") ?? "meanvariance").ToLowerInvariant() switch
         {

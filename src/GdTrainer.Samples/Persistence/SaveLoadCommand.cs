@@ -39,7 +39,7 @@ public static class SaveLoadCommand
         // The default options: the trainer standardises the raw features itself, derives the learning rate, and stops when it converges.
         var trainer = mlContext.Regression.Trainers.GradientDescent(new GradientDescentRegressionTrainer.Options { Seed = seed, MLContext = mlContext });
         GradientDescentRegressionTransformer model = trainer.Fit(view);
-        var truth = new GradientDescentLinearModelParameters(generated.TrueWeights.ToArray(), generated.TrueBias, []);
+        var truth = new GradientDescentModelParameters(generated.TrueWeights.ToArray(), generated.TrueBias, []);
         output.WriteLine(FormattableString.Invariant($"trained on {rows} rows x {features} raw features (scales from 0.1 to 100)"));
         output.WriteLine(FormattableString.Invariant($"learned: {model.Model}"));
         output.WriteLine(FormattableString.Invariant($"true:    {truth} + noise (sd {generated.NoiseStandardDeviation:G3})"));

@@ -196,7 +196,7 @@ public sealed class GradientDescentTrainerTests
         CapturingLogger.LogEvent warning = Assert.Single(logger.Events, e => e.Level == LogLevel.Warning);
         Assert.Equal(3L, warning.State["Skipped"]);
         Assert.Equal(53L, warning.State["Total"]);
-        Assert.Contains(messages, m => m.Contains("skipped 3 of 53 rows", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("skipped 3 of 53 rows of the training data", StringComparison.Ordinal));
     }
 
     [Fact]

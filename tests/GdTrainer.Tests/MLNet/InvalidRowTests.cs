@@ -74,7 +74,7 @@ public sealed class InvalidRowTests
         Assert.Equal(3L, warning.State["InvalidWeight"]);
         Assert.Equal(2L, warning.State["NonFiniteFeatures"]);
         Assert.Contains("model.Model.RowCounts", warning.Message, StringComparison.Ordinal);
-        Assert.Contains(messages, m => m.Contains("skipped 7 of 57 rows: 2 with a NaN or infinite label, 3 with an example weight", StringComparison.Ordinal)
+        Assert.Contains(messages, m => m.Contains("skipped 7 of 57 rows of the training data: 2 with a NaN or infinite label, 3 with an example weight", StringComparison.Ordinal)
             && m.Contains("2 with NaN or infinite features", StringComparison.Ordinal));
     }
 

@@ -151,7 +151,7 @@ public sealed class RestoreOnLoadTests : IDisposable
     [Fact]
     public void AHandBuiltModelWithoutLossHistoryRoundTrips()
     {
-        var parameters = new GradientDescentLinearModelParameters([0.5f, -1.25f, 2f, 0f], 0.75f, []);
+        var parameters = new GradientDescentModelParameters([0.5f, -1.25f, 2f, 0f], 0.75f, []);
         var model = new GradientDescentRegressionTransformer(parameters, "Features", new VectorDataViewType(NumberDataViewType.Single, 4));
         IDataView data = _data.ToDataView(_mlContext);
         string path = PathTo("hand.zip");

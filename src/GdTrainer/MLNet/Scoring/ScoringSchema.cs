@@ -9,7 +9,7 @@ using Microsoft.ML.Data;
 /// </summary>
 internal sealed class ScoringSchema
 {
-    private ScoringSchema(DataViewSchema input, DataViewSchema output, DataViewSchema.Column feature, GradientDescentLinearModelParameters model)
+    private ScoringSchema(DataViewSchema input, DataViewSchema output, DataViewSchema.Column feature, GradientDescentModelParameters model)
     {
         InputSchema = input;
         OutputSchema = output;
@@ -24,7 +24,7 @@ internal sealed class ScoringSchema
 
     internal DataViewSchema.Column FeatureColumn { get; }
 
-    internal GradientDescentLinearModelParameters Model { get; }
+    internal GradientDescentModelParameters Model { get; }
 
     internal int ScoreIndex { get; }
 
@@ -57,20 +57,20 @@ internal sealed class ScoringSchema
         return needed.Select(i => InputSchema[i]);
     }
 
-    /// <summary>A getter of the score of <paramref name="input"/>'s current row, with its own buffer (one per row or cursor, never shared).</summary>
+    /// <summary>A getter of the score of <paramref name="input"/>'s current row, with its own buffers (one per row or cursor, never shared).</summary>
     internal ValueGetter<float> CreateScoreGetter(DataViewRow input)
     {
-        ReadOnlyMemory<float> weights = Model.Weights is float[] array ? array : Model.Weights.ToArray();
-        float bias = Model.Bias;
+        GradientDescentModelParameters model = Model;
+        var output = new float[model.OutputCount];
         if (IsScalarFeature)
         {
             ValueGetter<float> scalarGetter = input.GetGetter<float>(FeatureColumn);
-            float weight = weights.Span[0];
-            float x = 0f;
+            var row = new float[1];
             return (ref float value) =>
             {
-                scalarGetter(ref x);
-                value = (x * weight) + bias;
+                scalarGetter(ref row[0]);
+                model.Score(row, output);
+                value = output[0];
             };
         }
 
@@ -79,7 +79,8 @@ internal sealed class ScoringSchema
         return (ref float value) =>
         {
             vectorGetter(ref features);
-            value = LinearScorer.Score(features, weights.Span, bias);
+            ModelScoring.Score(model, features, output);
+            value = output[0];
         };
     }
 }

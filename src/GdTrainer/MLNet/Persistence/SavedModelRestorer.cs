@@ -73,7 +73,58 @@ internal static class SavedModelRestorer
     }
 
     /// <summary>Rebuilds the transformer if <paramref name="elements"/> are a carrier chain whose stored description is readable.</summary>
-    private static bool TryRestoreCarrier(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out GradientDescentRegressionTransformer? restored)
+    private static bool TryRestoreCarrier(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out GradientDescentRegressionTransformer? restored) =>
+        TryRestoreVersion2(mlContext, elements, out restored) || TryRestoreVersion1(mlContext, elements, out restored);
+
+    /// <summary>Rebuilds the transformer from a version-2 carrier: its model record is decoded and verified (a damaged one throws).</summary>
+    /// <exception cref="InvalidDataException">The carrier's model record is damaged.</exception>
+    private static bool TryRestoreVersion2(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out GradientDescentRegressionTransformer? restored)
+    {
+        restored = null;
+        if (elements is not [
+            ColumnConcatenatingTransformer concatenate,
+            CustomMappingTransformer<ModelKeyFactory.NoInput, ModelKeyFactory.KeyOutput>,
+            ITransformer recordMap,
+            CustomMappingTransformer<RegressionScoreFactory.ScoringInput, RegressionScoreFactory.ScoreOutput>,
+            ColumnSelectingTransformer])
+        {
+            return false;
+        }
+
+        IDataView keys = mlContext.Data.LoadFromEnumerable([new KeyRowV2 { Key = SavedModelCarrier.ModelKey }]);
+        DataViewSchema.Column? mapped = TryGetOutputSchema(recordMap, keys.Schema)?.GetColumnOrNull(SavedModelCarrier.ModelColumnV2);
+        if (mapped is not { Type: TextDataViewType })
+        {
+            throw new InvalidDataException("The GdTrainer model stored in this model file is damaged: its model record column is missing or not text. Save the model again.");
+        }
+
+        ReadOnlyMemory<char> text = default;
+        using (DataViewRowCursor cursor = recordMap.Transform(keys).GetRowCursor([mapped.Value]))
+        {
+            ValueGetter<ReadOnlyMemory<char>> getter = cursor.GetGetter<ReadOnlyMemory<char>>(mapped.Value);
+            if (!cursor.MoveNext())
+            {
+                throw new InvalidDataException("The GdTrainer model stored in this model file is damaged: its model record is missing. Save the model again.");
+            }
+
+            getter(ref text);
+        }
+
+        ModelPayload payload = ModelPayload.Decode(text.Span);
+        int featureCount = payload.Model.FeatureCount;
+        if (payload.Kind != PredictionKind.Regression || payload.Model.OutputCount != 1
+            || !ConcatenatesInto(concatenate, SavedModelCarrier.FeaturesColumnV2, payload.FeatureColumnName, payload.FeatureColumnType, featureCount))
+        {
+            throw new InvalidDataException(
+                $"The GdTrainer model stored in this model file does not fit its chain: a {payload.Kind} record with {featureCount} features and {payload.Model.OutputCount} outputs behind a regression scorer. Save the model again.");
+        }
+
+        restored = new GradientDescentRegressionTransformer(payload.Model, payload.FeatureColumnName, payload.FeatureColumnType);
+        return true;
+    }
+
+    /// <summary>Rebuilds the transformer from a version-1 (first release) linear carrier, when its stored description is readable.</summary>
+    private static bool TryRestoreVersion1(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out GradientDescentRegressionTransformer? restored)
     {
         restored = null;
         if (elements is not [
@@ -102,23 +153,23 @@ internal static class SavedModelRestorer
 
         int featureCount = featureColumnType is VectorDataViewType vector ? vector.Size : 1;
         float[] parameters = values[0];
-        if (parameters.Length != featureCount + 1 || !AllFinite(parameters) || !ConcatenatesInto(concatenate, featureColumnName, featureColumnType, featureCount))
+        if (parameters.Length != featureCount + 1 || !AllFinite(parameters) || !ConcatenatesInto(concatenate, SavedModelCarrier.FeaturesColumn, featureColumnName, featureColumnType, featureCount))
         {
             return false; // Not what Build writes: keep the carrier, whose scoring reports a mismatch itself.
         }
 
-        var model = new GradientDescentLinearModelParameters(parameters.AsSpan(0, featureCount), parameters[featureCount], values[2]);
+        var model = new GradientDescentModelParameters(parameters.AsSpan(0, featureCount), parameters[featureCount], values[2]);
         restored = new GradientDescentRegressionTransformer(model, featureColumnName, featureColumnType);
         return true;
     }
 
     /// <summary>Whether the carrier's first transformer turns the described feature column into the features vector the parameters fit.</summary>
-    private static bool ConcatenatesInto(ITransformer concatenate, string featureColumnName, DataViewType featureColumnType, int featureCount)
+    private static bool ConcatenatesInto(ITransformer concatenate, string concatenatedColumn, string featureColumnName, DataViewType featureColumnType, int featureCount)
     {
         var builder = new DataViewSchema.Builder();
         builder.AddColumn(featureColumnName, featureColumnType);
         DataViewSchema? output = TryGetOutputSchema(concatenate, builder.ToSchema());
-        return output?.GetColumnOrNull(SavedModelCarrier.FeaturesColumn)?.Type is VectorDataViewType { Size: var size } && size == featureCount;
+        return output?.GetColumnOrNull(concatenatedColumn)?.Type is VectorDataViewType { Size: var size } && size == featureCount;
     }
 
     /// <summary>The transformer's output schema, or null if it rejects <paramref name="input"/> (ML.NET reports a missing or mistyped column with an <see cref="ArgumentException"/>).</summary>
@@ -167,6 +218,13 @@ internal static class SavedModelRestorer
         }
 
         return values;
+    }
+
+    /// <summary>A row of the view the version-2 record map is run on.</summary>
+    private sealed class KeyRowV2
+    {
+        [ColumnName(SavedModelCarrier.KeyColumnV2)]
+        public float Key;
     }
 
     /// <summary>A row of the view the parameter map is run on.</summary>

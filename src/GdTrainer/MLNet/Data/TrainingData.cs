@@ -21,6 +21,7 @@ internal sealed class TrainingData : IDisposable
     private TrainingData(float[] features, float[] labels, float[]? weights, int rowCount, int featureCount, TrainingRowCounts rowCounts, ColumnMoments moments, double labelSum)
     {
         _moments = moments;
+        TotalWeight = moments.TotalWeight;
         LabelMean = labelSum / moments.TotalWeight;
         Features = features;
         Labels = labels;
@@ -39,7 +40,7 @@ internal sealed class TrainingData : IDisposable
     /// <summary>Example weights, or null when no weight column is used.</summary>
     internal float[]? Weights { get; private set; }
 
-    internal int RowCount { get; }
+    internal int RowCount { get; private set; }
 
     internal int FeatureCount { get; }
 
@@ -50,7 +51,7 @@ internal sealed class TrainingData : IDisposable
     internal double LabelMean { get; }
 
     /// <summary>The sum of the example weights of the usable rows (their number without a weight column).</summary>
-    internal double TotalWeight => _moments.TotalWeight;
+    internal double TotalWeight { get; private set; }
 
     /// <summary>
     /// Puts the rows in a random order drawn from <paramref name="random"/> (Fisher-Yates), so that
@@ -108,6 +109,43 @@ internal sealed class TrainingData : IDisposable
         (Features, Labels, Weights) = (features, labels, weights);
     }
 
+    /// <summary>
+    /// Moves the last <paramref name="count"/> rows into a new instance (for a held-out validation set) and keeps the others.
+    /// The statistics (<see cref="FeatureMoments"/>, <see cref="LabelMean"/>) of both stay those of all the rows read.
+    /// </summary>
+    internal TrainingData SplitOffLast(int count)
+    {
+        int d = FeatureCount;
+        int start = RowCount - count;
+        float[] features = ArrayPool<float>.Shared.Rent(Math.Max(count * d, 1));
+        float[] labels = ArrayPool<float>.Shared.Rent(Math.Max(count, 1));
+        float[]? weights = Weights is null ? null : ArrayPool<float>.Shared.Rent(Math.Max(count, 1));
+        Features.AsSpan(start * d, count * d).CopyTo(features);
+        Labels.AsSpan(start, count).CopyTo(labels);
+        Weights?.AsSpan(start, count).CopyTo(weights);
+        var heldOut = new TrainingData(features, labels, weights, count, d, new TrainingRowCounts(count, 0, 0, 0), _moments, LabelMean * _moments.TotalWeight);
+        RowCount = start;
+        TotalWeight = SumOfWeights(Weights, start);
+        heldOut.TotalWeight = SumOfWeights(weights, count);
+        return heldOut;
+    }
+
+    private static double SumOfWeights(float[]? weights, int count)
+    {
+        if (weights is null)
+        {
+            return count;
+        }
+
+        double sum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            sum += weights[i];
+        }
+
+        return sum;
+    }
+
     /// <summary>Gives the buffers back to the pool; the data must not be used afterwards.</summary>
     public void Dispose()
     {
@@ -144,7 +182,8 @@ internal sealed class TrainingData : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     internal static TrainingData Read(
         IDataView data, DataViewSchema.Column featureColumn, int featureCount, DataViewSchema.Column labelColumn,
-        DataViewSchema.Column? weightColumn, InvalidRowHandling invalidRows, CancellationToken cancellationToken)
+        DataViewSchema.Column? weightColumn, InvalidRowHandling invalidRows, CancellationToken cancellationToken,
+        Func<DataViewRow, DataViewSchema.Column, ValueGetter<float>>? labelReader = null)
     {
         long? knownRows = data.GetRowCount();
         int capacity = (int)Math.Clamp(knownRows ?? 1024, 1, int.MaxValue / Math.Max(featureCount, 1));
@@ -162,7 +201,7 @@ internal sealed class TrainingData : IDisposable
         bool scalarFeature = featureColumn.Type is not VectorDataViewType;
         ValueGetter<VBuffer<float>>? vectorGetter = scalarFeature ? null : cursor.GetGetter<VBuffer<float>>(featureColumn);
         ValueGetter<float>? scalarGetter = scalarFeature ? cursor.GetGetter<float>(featureColumn) : null;
-        ValueGetter<float> labelGetter = cursor.GetGetter<float>(labelColumn);
+        ValueGetter<float> labelGetter = labelReader?.Invoke(cursor, labelColumn) ?? cursor.GetGetter<float>(labelColumn);
         ValueGetter<float>? weightGetter = weightColumn is { } wc ? cursor.GetGetter<float>(wc) : null;
 
         var moments = new ColumnMoments(featureCount);

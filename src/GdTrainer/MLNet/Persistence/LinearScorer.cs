@@ -4,7 +4,8 @@ using System.Numerics.Tensors;
 using Microsoft.ML.Data;
 
 /// <summary>
-/// The one scoring formula shared by the in-memory transformer and the saved carrier, so that both
+/// The scoring formula of the first release's saved linear carrier (<see cref="LinearScoreFactory"/>, kept so that its files still score as they did;
+/// the in-memory transformer computes the same bits through <see cref="GdTrainer.Models.InferenceNetwork"/>), so that both
 /// give bit-identical scores: <c>bias + dot(features, weights)</c>, with sparse vectors summed over
 /// their explicit entries only (the implicit ones are zero).
 /// </summary>

@@ -6,12 +6,12 @@ using Microsoft.Extensions.Logging;
 internal static partial class TrainerLog
 {
     [LoggerMessage(EventId = 1, EventName = "TrainingStarted", Level = LogLevel.Information,
-        Message = "GradientDescent: training on {Rows} rows x {Features} features for {Epochs} epochs, batch size {BatchSize}, learning rate {LearningRate}")]
-    internal static partial void TrainingStarted(ILogger logger, int rows, int features, int epochs, int batchSize, float learningRate);
+        Message = "GradientDescent: training {Model} on {Rows} rows x {Features} features ({ValidationRows} validation rows) for at most {Epochs} epochs, batch size {BatchSize}, {Optimizer} at learning rate {LearningRate}, loss {Loss}")]
+    internal static partial void TrainingStarted(ILogger logger, string model, int rows, int features, int validationRows, int epochs, int batchSize, string optimizer, float learningRate, string loss);
 
     [LoggerMessage(EventId = 2, EventName = "EpochCompleted", Level = LogLevel.Information,
-        Message = "Epoch {Epoch}/{Epochs}: training loss {Loss}, learning rate {LearningRate}, elapsed {Elapsed}")]
-    internal static partial void EpochCompleted(ILogger logger, int epoch, int epochs, float loss, float learningRate, TimeSpan elapsed);
+        Message = "Epoch {Epoch}/{Epochs}: training loss {Loss}, validation loss {ValidationLoss}, learning rate {LearningRate}, elapsed {Elapsed}")]
+    internal static partial void EpochCompleted(ILogger logger, int epoch, int epochs, float loss, float validationLoss, float learningRate, TimeSpan elapsed);
 
     [LoggerMessage(EventId = 3, EventName = "RowsSkipped", Level = LogLevel.Warning,
         Message = "GradientDescent skipped {Skipped} of {Total} rows: {NonFiniteLabel} with a NaN or infinite label, {InvalidWeight} with an example weight that is NaN, infinite, zero or negative, {NonFiniteFeatures} with NaN or infinite features (counts in model.Model.RowCounts; set Options.InvalidRows = Error to fail instead)")]
@@ -24,4 +24,8 @@ internal static partial class TrainerLog
     [LoggerMessage(EventId = 5, EventName = "BatchSizeGrown", Level = LogLevel.Information,
         Message = "GradientDescent: the loss reached a plateau at epoch {Epoch}; the batch grows from {PreviousBatchSize} to {BatchSize} rows")]
     internal static partial void BatchSizeGrown(ILogger logger, int epoch, int previousBatchSize, int batchSize);
+
+    [LoggerMessage(EventId = 6, EventName = "EarlyStopped", Level = LogLevel.Information,
+        Message = "GradientDescent stopped early at epoch {Epoch}: the validation loss has not improved for {Patience} epochs; best epoch {BestEpoch} with validation loss {BestValidationLoss}{Restored}")]
+    internal static partial void EarlyStopped(ILogger logger, int epoch, int patience, int bestEpoch, float bestValidationLoss, string restored);
 }

@@ -5,53 +5,44 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 
 /// <summary>
-/// Builds the chain of built-in ML.NET transformers that stands in for a
-/// <see cref="GradientDescentRegressionTransformer"/> in a saved model file (ML.NET lets third-party
-/// transformers save only through built-in ones):
+/// Builds the chain of built-in ML.NET transformers that stands in for a GdTrainer transformer in a saved model file (ML.NET
+/// lets third-party transformers save only through built-in ones). Model format version 2:
 /// <list type="number">
-/// <item>Concatenate the feature column into <c>__GdTrainer_Features</c> (a vector, also for a scalar feature);</item>
-/// <item>a custom mapping (<see cref="LinearScoreModelKeyFactory"/>) writes the constant key <c>__GdTrainer_ModelKey</c>;</item>
-/// <item><c>MapValue</c> maps that key to the vector <c>[w_0, ..., w_{d-1}, b]</c>, which is stored in the model file;</item>
-/// <item>a custom mapping (<see cref="LinearScoreFactory"/>) computes <c>Score</c> from the features and that vector;</item>
+/// <item>Concatenate the feature column into <c>__GdTrainer_v2_Features</c> (a vector, also for a scalar feature);</item>
+/// <item>a custom mapping (<see cref="ModelKeyFactory"/>) writes the constant key <c>__GdTrainer_v2_ModelKey</c>;</item>
+/// <item><c>MapValue</c> maps that key to the text column <c>__GdTrainer_v2_Model</c>: the checksummed model record
+/// (<see cref="ModelPayload"/>: the module, its standardisation, the feature column, the history), stored in the model file;</item>
+/// <item>a custom mapping (<see cref="RegressionScoreFactory"/>) computes the output columns from the features and that record,
+/// which it decodes and verifies once (<see cref="PayloadCache"/>): no row copies the parameters;</item>
 /// <item>the helper columns are dropped.</item>
 /// </list>
-/// The same <c>MapValue</c> mapping holds two more entries that scoring never looks up (the key column is
-/// always <see cref="ModelKey"/>, so they cost nothing per row); they let <see cref="GradientDescentModel.Load"/>
-/// rebuild the <see cref="GradientDescentRegressionTransformer"/> (see <see cref="SavedModelRestorer"/>):
-/// <list type="bullet">
-/// <item><see cref="DescriptionKey"/>: the feature column, as <c>[k, n_1, ..., n_k, c_1, ..., c_m]</c>: its number
-/// of vector dimensions <c>k</c> (0 for a Single scalar), their sizes, then its name as UTF-16 code units, one per float;</item>
-/// <item><see cref="LossHistoryKey"/>: the training loss of each epoch (possibly empty).</item>
-/// </list>
+/// Version 1 (the first release: the same chain with <c>__GdTrainer_*</c> columns, <see cref="LinearScoreModelKeyFactory"/>, a
+/// float-vector map holding <c>[w..., b]</c>, the feature column description and the loss history, and <see cref="LinearScoreFactory"/>)
+/// is no longer written; files holding it still load and score as before, and <see cref="SavedModelRestorer"/> reads them.
 /// </summary>
 internal static class SavedModelCarrier
 {
     internal const string FeaturesColumn = "__GdTrainer_Features";
     internal const string KeyColumn = "__GdTrainer_ModelKey";
     internal const string ParametersColumn = "__GdTrainer_Parameters";
+    internal const string FeaturesColumnV2 = "__GdTrainer_v2_Features";
+    internal const string KeyColumnV2 = "__GdTrainer_v2_ModelKey";
+    internal const string ModelColumnV2 = "__GdTrainer_v2_Model";
     internal const float ModelKey = 1f;
     internal const float DescriptionKey = 2f;
     internal const float LossHistoryKey = 3f;
 
-    internal static ITransformer Build(GdTrainer.MLNet.GradientDescentLinearModelParameters model, string featureColumnName, DataViewType featureColumnType)
+    /// <summary>Builds the version-2 carrier of a regression model.</summary>
+    /// <exception cref="NotSupportedException">The model holds a module type the save format cannot describe; the message names it.</exception>
+    internal static ITransformer Build(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType)
     {
+        string record = new ModelPayload(PredictionKind.Regression, featureColumnName, featureColumnType, model).Encode();
         var mlContext = new MLContext(seed: 0);
-        var parameters = new float[model.FeatureCount + 1];
-        model.WeightSpan.CopyTo(parameters);
-        parameters[^1] = model.Bias;
-
-        IEstimator<ITransformer> chain = mlContext.Transforms.Concatenate(FeaturesColumn, featureColumnName)
-            .Append(mlContext.Transforms.CustomMapping(new LinearScoreModelKeyFactory().GetMapping(), LinearScoreModelKeyFactory.ContractName))
-            .Append(mlContext.Transforms.Conversion.MapValue(
-                ParametersColumn,
-                [
-                    new KeyValuePair<float, float[]>(ModelKey, parameters),
-                    new KeyValuePair<float, float[]>(DescriptionKey, DescribeFeatureColumn(featureColumnName, featureColumnType)),
-                    new KeyValuePair<float, float[]>(LossHistoryKey, model.LossHistory.ToArray()),
-                ],
-                KeyColumn))
-            .Append(mlContext.Transforms.CustomMapping(new LinearScoreFactory().GetMapping(), LinearScoreFactory.ContractName))
-            .Append(mlContext.Transforms.DropColumns(FeaturesColumn, KeyColumn, ParametersColumn));
+        IEstimator<ITransformer> chain = mlContext.Transforms.Concatenate(FeaturesColumnV2, featureColumnName)
+            .Append(mlContext.Transforms.CustomMapping(new ModelKeyFactory().GetMapping(), ModelKeyFactory.ContractName))
+            .Append(mlContext.Transforms.Conversion.MapValue(ModelColumnV2, [new KeyValuePair<float, string>(ModelKey, record)], KeyColumnV2))
+            .Append(mlContext.Transforms.CustomMapping(new RegressionScoreFactory().GetMapping(), RegressionScoreFactory.ContractName))
+            .Append(mlContext.Transforms.DropColumns(FeaturesColumnV2, KeyColumnV2, ModelColumnV2));
 
         return chain.Fit(EmptyView(mlContext, featureColumnName, featureColumnType));
     }

@@ -4,7 +4,7 @@ using System.Globalization;
 
 /// <summary>
 /// How many input rows training used and how many it left out, by reason (see
-/// <see cref="GradientDescentRegressionTrainer.Options.InvalidRows"/>). A row with several problems is counted once,
+/// <see cref="GradientDescentTrainerOptions.InvalidRows"/>). A row with several problems is counted once,
 /// under the first one found, checked in this order: label, example weight, features. Immutable.
 /// </summary>
 public sealed class TrainingRowCounts : IEquatable<TrainingRowCounts>

@@ -16,8 +16,8 @@ public static class GradientDescentCatalog
     /// <param name="featureColumnName">The feature column (known-size vector of Single). Default: <c>"Features"</c>.</param>
     /// <param name="exampleWeightColumnName">The optional example-weight column (Single). Default: null.</param>
     /// <param name="learningRate">The step size, or null to derive it from the data's curvature. Default: null.</param>
-    /// <param name="numberOfEpochs">The most passes over the data; training stops earlier when it converges. Default: 1000.</param>
-    /// <param name="batchSize">Rows per step; <see cref="GradientDescentRegressionTrainer.Options.FullBatch"/> for full batches. Default: 256.</param>
+    /// <param name="numberOfEpochs">The most passes over the data; training stops earlier when it converges. Default: null (1000 for the linear model).</param>
+    /// <param name="batchSize">Rows per step; <see cref="GradientDescentTrainerOptions.FullBatch"/> for full batches. Default: 256.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the message names it and its value.</exception>
     public static GradientDescentRegressionTrainer GradientDescent(
         this RegressionCatalog.RegressionTrainers catalog,
@@ -25,7 +25,7 @@ public static class GradientDescentCatalog
         string featureColumnName = "Features",
         string? exampleWeightColumnName = null,
         float? learningRate = null,
-        int numberOfEpochs = 1000,
+        int? numberOfEpochs = null,
         int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(catalog);

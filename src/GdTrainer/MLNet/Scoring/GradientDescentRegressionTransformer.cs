@@ -4,20 +4,21 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 
 /// <summary>
-/// The model trained by <see cref="GradientDescentRegressionTrainer"/>: adds a Single <c>Score</c> column
-/// equal to <c>Bias + dot(Features, Weights)</c>. Transform is lazy (scores are computed as rows are
-/// read) and the transformer is immutable, so concurrent scoring from many threads is safe.
+/// The model trained by <see cref="GradientDescentRegressionTrainer"/>: adds a Single <c>Score</c> column computed by the
+/// trained network (<c>Bias + dot(Features, Weights)</c> for the linear model). Transform is lazy (scores are computed as rows
+/// are read), scoring a row allocates nothing, and the transformer is immutable, so concurrent scoring from many threads is safe.
 /// </summary>
 /// <remarks>
 /// ML.NET cannot load third-party transformer types, so <c>mlContext.Model.Save</c> stores this one as a chain
-/// of built-in ML.NET transformers (a custom mapping that scores from the saved weights, bias, feature column
-/// and loss history). <see cref="GradientDescentModel.Load"/> recognises that chain and rebuilds this transformer
-/// (same weights, bias, loss history, feature column; bit-identical scores, in-memory speed). Plain
-/// <c>mlContext.Model.Load</c> returns the built-in chain itself: it scores identically but about ten times
-/// slower per row, since each of its transforms adds ML.NET's per-row cursor overhead, and it does not expose
-/// <see cref="Weights"/> or <see cref="Bias"/>. <see cref="GradientDescentModel.Save"/> also avoids half-written files.
+/// of built-in ML.NET transformers (a custom mapping that scores from a checksummed record of the model, its standardisation,
+/// feature column and history). <see cref="GradientDescentModel.Load"/> recognises that chain and rebuilds this transformer
+/// (same layers, history, feature column; bit-identical scores, in-memory speed). Plain <c>mlContext.Model.Load</c> returns the
+/// built-in chain itself: it scores identically but slower per row, since each of its transforms adds ML.NET's per-row cursor
+/// overhead, and it does not expose <see cref="Model"/>. <see cref="GradientDescentModel.Save"/> also avoids half-written files.
+/// A model built by a <see cref="GradientDescentTrainerOptions.ModelFactory"/> with a module type the save format cannot describe
+/// fails to save with a <see cref="NotSupportedException"/> naming the type.
 /// </remarks>
-public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredictionTransformer<GradientDescentLinearModelParameters>
+public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredictionTransformer<GradientDescentModelParameters>
 {
     /// <summary>The name of the output column.</summary>
     public const string ScoreColumnName = "Score";
@@ -28,8 +29,8 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
     /// <param name="model">The learned parameters.</param>
     /// <param name="featureColumnName">The input feature column.</param>
     /// <param name="featureColumnType">Its type: a known-size vector of Single with <c>model.FeatureCount</c> elements, or a Single scalar for one feature.</param>
-    /// <exception cref="ArgumentException">The type does not match the model's number of features.</exception>
-    public GradientDescentRegressionTransformer(GradientDescentLinearModelParameters model, string featureColumnName, DataViewType featureColumnType)
+    /// <exception cref="ArgumentException">The type does not match the model's number of features, or the model does not have exactly one output.</exception>
+    public GradientDescentRegressionTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(featureColumnName);
@@ -40,6 +41,11 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
             _ when featureColumnType == NumberDataViewType.Single => 1,
             _ => -1,
         };
+        if (model.OutputCount != 1)
+        {
+            throw new ArgumentException($"A regression transformer needs a model with one output, but this one has {model.OutputCount}.", nameof(model));
+        }
+
         if (size != model.FeatureCount)
         {
             throw new ArgumentException(
@@ -57,8 +63,8 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
         _carrier = new Lazy<ITransformer>(() => SavedModelCarrier.Build(model, featureColumnName, featureColumnType));
     }
 
-    /// <summary>The learned weights, bias and loss history.</summary>
-    public GradientDescentLinearModelParameters Model { get; }
+    /// <summary>The trained model: its layers, history and row counts.</summary>
+    public GradientDescentModelParameters Model { get; }
 
     /// <summary>The feature column read by <see cref="Transform"/>.</summary>
     public string FeatureColumnName { get; }
@@ -69,10 +75,12 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
     /// <summary>Always true: every output row depends only on its input row.</summary>
     public bool IsRowToRowMapper => true;
 
-    /// <summary>The learned weights (same as <c>Model.Weights</c>).</summary>
+    /// <summary>The learned weights of a linear model (same as <c>Model.Weights</c>).</summary>
+    /// <exception cref="InvalidOperationException">The model has hidden layers; read <c>Model.Layers</c>.</exception>
     public IReadOnlyList<float> Weights => Model.Weights;
 
-    /// <summary>The learned bias (same as <c>Model.Bias</c>).</summary>
+    /// <summary>The learned bias of a linear model (same as <c>Model.Bias</c>).</summary>
+    /// <exception cref="InvalidOperationException">The model has hidden layers; read <c>Model.Layers</c>.</exception>
     public float Bias => Model.Bias;
 
     /// <summary>The training loss of each epoch (same as <c>Model.LossHistory</c>).</summary>
@@ -103,7 +111,8 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
     }
 
     /// <summary>
-    /// Writes the model as built-in ML.NET transformers (called by <c>mlContext.Model.Save</c>);
+    /// Writes the model as built-in ML.NET transformers (called by <c>mlContext.Model.Save</c>; a model with a module type the
+    /// save format cannot describe throws <see cref="NotSupportedException"/> naming it);
     /// <see cref="GradientDescentModel.Load"/> turns them back into this type, <c>mlContext.Model.Load</c>
     /// returns them as they are (identical scores, slower).
     /// </summary>

@@ -35,6 +35,9 @@ internal sealed class MiniBatchLoop
     private int[] _batchOrder;
     private readonly FastRandom? _random;
     private readonly LearningRateSchedule _schedule;
+    private readonly Scheduler? _scheduler;
+    private readonly bool _schedulerStepsEveryBatch;
+    private readonly float? _maxGradientNorm;
     private readonly long _totalSteps;
     private long _step;
 
@@ -49,9 +52,16 @@ internal sealed class MiniBatchLoop
     /// <param name="random">Shuffles the batch order every epoch, or null to keep it.</param>
     /// <param name="schedule">How the learning rate changes within the run.</param>
     /// <param name="epochs">The epoch limit (the cosine schedule spans it).</param>
+    /// <param name="scheduler">A scheduler that sets the learning rate instead of <paramref name="schedule"/>, or null.</param>
+    /// <param name="schedulerStepsEveryBatch">Whether <paramref name="scheduler"/> is stepped after every step (else by <see cref="StepSchedulerAfterEpoch"/>).</param>
+    /// <param name="maxGradientNorm">Clip the gradient's global 2-norm to this before every step, or null.</param>
     internal MiniBatchLoop(
-        Module model, Loss loss, Optimizer optimizer, TrainingData data, int batchSize, FastRandom? random, LearningRateSchedule schedule, int epochs)
+        Module model, Loss loss, Optimizer optimizer, TrainingData data, int batchSize, FastRandom? random, LearningRateSchedule schedule, int epochs,
+        Scheduler? scheduler = null, bool schedulerStepsEveryBatch = false, float? maxGradientNorm = null)
     {
+        _scheduler = scheduler;
+        _schedulerStepsEveryBatch = schedulerStepsEveryBatch;
+        _maxGradientNorm = maxGradientNorm;
         _model = model;
         _loss = loss;
         _optimizer = optimizer;
@@ -61,6 +71,28 @@ internal sealed class MiniBatchLoop
         _schedule = schedule;
         _totalSteps = (long)epochs * _batches.Length;
         BaseLearningRate = optimizer.LearningRate;
+        _hasTrainingOnlyLayers = HasDropout(model);
+    }
+
+    private readonly bool _hasTrainingOnlyLayers;
+
+    /// <summary>Whether the model behaves differently in training (dropout), so that a loss measured while training is not the model's loss.</summary>
+    private static bool HasDropout(Module module)
+    {
+        if (module is Dropout)
+        {
+            return true;
+        }
+
+        foreach (KeyValuePair<string, Module> child in module.NamedChildren())
+        {
+            if (HasDropout(child.Value))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The rate of the constant and adaptive schedules, and the starting rate of the cosine schedule.</summary>
@@ -75,8 +107,38 @@ internal sealed class MiniBatchLoop
     /// <summary>Re-cuts the (already shuffled) rows into batches of <paramref name="batchSize"/> rows, from the next epoch on.</summary>
     internal void SetBatchSize(int batchSize) => (_batches, _batchOrder) = CutBatches(_data, batchSize);
 
-    /// <summary>The learning rate of the latest step.</summary>
-    internal float CurrentLearningRate => _optimizer.LearningRate;
+    /// <summary>The learning rate of the latest step (of the first parameter group when a scheduler sets it).</summary>
+    internal float CurrentLearningRate => _scheduler?.LearningRate ?? _optimizer.LearningRate;
+
+    /// <summary>The number of optimizer steps in one epoch at the current batch size.</summary>
+    internal int StepsPerEpoch => _batches.Length;
+
+    /// <summary>Steps an epoch-stepped scheduler once, with <paramref name="monitoredLoss"/> for a plateau scheduler.</summary>
+    internal void StepSchedulerAfterEpoch(double monitoredLoss)
+    {
+        switch (_scheduler)
+        {
+            case ReduceOnPlateauScheduler plateau:
+                plateau.Step(monitoredLoss);
+                break;
+            case ClosedFormScheduler closedForm when !_schedulerStepsEveryBatch:
+                closedForm.Step();
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The (example-weighted) mean loss of the current model over <paramref name="data"/>, in evaluation mode and without
+    /// recording a graph, in chunks of rows (for the validation loss).
+    /// </summary>
+    internal double EvaluateLoss(TrainingData data)
+    {
+        (Batch[] batches, _) = CutBatches(data, EvaluationChunkRows);
+        return MeasureLoss(batches);
+    }
+
+    /// <summary>Rows per forward pass when a loss is measured without training.</summary>
+    private const int EvaluationChunkRows = 8192;
 
     /// <summary>The loss of the first step of the run, before any update (the reference for divergence).</summary>
     internal float InitialLoss { get; private set; } = float.NaN;
@@ -92,6 +154,7 @@ internal sealed class MiniBatchLoop
     /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
     internal float RunEpoch(int epoch, CancellationToken cancellationToken)
     {
+        _model.Train();
         if (_batches.Length >= ExactLossBatchLimit)
         {
             // With few batches their order stays fixed (the rows were shuffled once): the iterate at the end of an
@@ -107,16 +170,26 @@ internal sealed class MiniBatchLoop
         {
             cancellationToken.ThrowIfCancellationRequested();
             Batch batch = _batches[index];
-            _optimizer.LearningRate = _schedule == LearningRateSchedule.Cosine
-                ? LearningRateScheduler.LearningRateAt(_schedule, BaseLearningRate, _step, _totalSteps)
-                : BaseLearningRate;
+            if (_scheduler is null)
+            {
+                _optimizer.LearningRate = _schedule == LearningRateSchedule.Cosine
+                    ? LearningRateScheduler.LearningRateAt(_schedule, BaseLearningRate, _step, _totalSteps)
+                    : BaseLearningRate;
+            }
+
             _step++;
             _optimizer.ZeroGrad();
-            Tensor<float> loss = _loss.Compute(_model.Forward(batch.Features), batch.Labels, batch.Weights);
-            float value = loss.Item();
-            if (!float.IsFinite(value))
+            float value;
+            using (Autograd.PooledMemory())
             {
-                throw TrainingErrors.Diverged(epoch, $"the training loss became {value}", _optimizer.LearningRate);
+                Tensor<float> loss = _loss.Compute(Predict(batch.Features), batch.Labels, batch.Weights);
+                value = loss.Item();
+                if (!float.IsFinite(value))
+                {
+                    throw TrainingErrors.Diverged(epoch, $"the training loss became {value}", CurrentLearningRate);
+                }
+
+                loss.Backward(batch.GradientScale);
             }
 
             if (float.IsNaN(InitialLoss))
@@ -124,8 +197,16 @@ internal sealed class MiniBatchLoop
                 InitialLoss = value;
             }
 
-            loss.Backward(batch.GradientScale);
+            if (_maxGradientNorm is { } maxNorm)
+            {
+                GradientClipping.ClipByNorm(_model.Parameters(), maxNorm);
+            }
+
             _optimizer.Step();
+            if (_schedulerStepsEveryBatch && _scheduler is ClosedFormScheduler perStep)
+            {
+                perStep.Step();
+            }
             weightedLossSum += value * batch.TotalWeight;
             weightedSquareSum += (double)value * value * batch.TotalWeight;
             weightSum += batch.TotalWeight;
@@ -134,7 +215,7 @@ internal sealed class MiniBatchLoop
         if (_batches.Length < ExactLossBatchLimit)
         {
             LossNoise = 0;
-            LastLoss = _batches.Length == 1 ? weightedLossSum / weightSum : MeasureLoss();
+            LastLoss = _batches.Length == 1 && !_hasTrainingOnlyLayers ? weightedLossSum / weightSum : MeasureLoss(_batches);
             return (float)LastLoss;
         }
 
@@ -161,28 +242,46 @@ internal sealed class MiniBatchLoop
     /// (~5e-9 relative on a few hundred rows) hides the improvements the convergence rule must see to bring the weights
     /// within 1e-4 of the optimum.
     /// </summary>
-    private double MeasureLoss()
+    private double MeasureLoss(Batch[] batches)
     {
         double weightedLossSum = 0;
         double weightSum = 0;
-        using (Autograd.NoGrad())
+        _model.Eval();
+        try
         {
-            foreach (Batch batch in _batches)
+            using (Autograd.NoGrad())
             {
-                if (_loss is MeanSquaredErrorLoss && _model is LinearModel linear)
+                foreach (Batch batch in batches)
                 {
-                    weightedLossSum += SquaredErrorInDouble(linear, batch);
-                }
-                else
-                {
-                    weightedLossSum += _loss.Compute(_model.Forward(batch.Features), batch.Labels, batch.Weights).Item() * batch.TotalWeight;
-                }
+                    if (_loss is MeanSquaredErrorLoss && _model is LinearModel linear)
+                    {
+                        weightedLossSum += SquaredErrorInDouble(linear, batch);
+                    }
+                    else
+                    {
+                        using (Autograd.PooledMemory())
+                        {
+                            weightedLossSum += _loss.Compute(Predict(batch.Features), batch.Labels, batch.Weights).Item() * batch.TotalWeight;
+                        }
+                    }
 
-                weightSum += batch.TotalWeight;
+                    weightSum += batch.TotalWeight;
+                }
             }
+        }
+        finally
+        {
+            _model.Train();
         }
 
         return weightedLossSum / weightSum;
+    }
+
+    /// <summary>The model's output for a batch, as <c>[n]</c> when it has one output per row (a <c>[n, 1]</c> output is reshaped).</summary>
+    private Tensor<float> Predict(Tensor<float> features)
+    {
+        Tensor<float> output = _model.Forward(features);
+        return output.Rank == 2 && output.Shape[1] == 1 ? output.Reshape(output.Shape[0]) : output;
     }
 
     /// <summary><c>sum(w_i (b + x_i . weights - y_i)^2)</c> over the batch, in double.</summary>

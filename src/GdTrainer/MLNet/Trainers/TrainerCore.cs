@@ -1,0 +1,447 @@
+namespace GdTrainer.MLNet;
+
+using System.Diagnostics;
+using System.Globalization;
+using GdTrainer.Losses;
+using GdTrainer.Models;
+using GdTrainer.Optimizers;
+using GdTrainer.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+
+/// <summary>
+/// The training run every GdTrainer trainer shares: reads the columns, standardises the features, holds out validation rows,
+/// builds the model, the loss, the optimizer and the scheduler from the options, runs epochs until a stopping rule holds
+/// (convergence, early stopping, the epoch limit, cancellation), logs and reports every epoch, and returns the fitted
+/// parameters. The task (<see cref="ITrainingTask"/>) supplies what differs: the label, the outputs, the default loss.
+/// </summary>
+internal sealed class TrainerCore
+{
+    /// <summary>An epoch loss this many times the initial loss means that training diverged.</summary>
+    private const float DivergenceFactor = 1e4f;
+
+    /// <summary>A plateau whose last loss is this many times the best one is a rising loss, not convergence.</summary>
+    private const float PlateauRiseFactor = 2f;
+
+    private readonly GradientDescentTrainerOptions _options;
+    private readonly ITrainingTask _task;
+    private readonly IHost? _host;
+
+    internal TrainerCore(GradientDescentTrainerOptions options, ITrainingTask task, string trainerName)
+    {
+        _options = options;
+        _task = task;
+        _host = options.MLContext is { } context ? ((IHostEnvironment)context).Register(trainerName) : null;
+    }
+
+    /// <summary>Whether the options describe the linear model (no hidden layers, no model factory).</summary>
+    internal bool IsLinear => _options.ModelFactory is null && _options.HiddenLayers.Length == 0;
+
+    /// <summary>The input shape check every trainer's <c>GetOutputSchema</c> starts with.</summary>
+    internal void CheckInputShape(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        ColumnChecks.CheckFeatures(inputSchema, _options.FeatureColumnName, nameof(inputSchema));
+        _task.CheckLabel(inputSchema, _options.LabelColumnName, nameof(inputSchema));
+        if (_options.ExampleWeightColumnName is { } weightName)
+        {
+            ColumnChecks.CheckSingle(inputSchema, weightName, "example weight", nameof(inputSchema));
+        }
+    }
+
+    /// <summary>Trains on <paramref name="input"/>, validating on <paramref name="validationInput"/> when given.</summary>
+    internal (GradientDescentModelParameters Model, DataViewSchema.Column FeatureColumn) Fit(IDataView input, IDataView? validationInput)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        DataViewSchema schema = input.Schema;
+        (DataViewSchema.Column featureColumn, int featureCount) = ColumnChecks.CheckFeatures(schema, _options.FeatureColumnName, nameof(input));
+        DataViewSchema.Column labelColumn = _task.CheckLabel(schema, _options.LabelColumnName, nameof(input));
+        DataViewSchema.Column? weightColumn = _options.ExampleWeightColumnName is { } weightName
+            ? ColumnChecks.CheckSingle(schema, weightName, "example weight", nameof(input))
+            : null;
+        if (validationInput is null && _options.EarlyStopping is not null && _options.ValidationFraction == 0f)
+        {
+            throw new InvalidOperationException(
+                "EarlyStopping needs validation data: set ValidationFraction (e.g. 0.1) or call Fit(trainData, validationData).");
+        }
+
+        CancellationToken cancellationToken = _options.CancellationToken;
+        cancellationToken.ThrowIfCancellationRequested();
+        using IChannel? channel = _host?.Start("Training");
+        ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger<GradientDescentRegressionTrainer>();
+
+        using TrainingData data = TrainingData.Read(input, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
+        TrainingRowCounts rowCounts = data.RowCounts;
+        ReportSkippedRows(rowCounts, logger, channel, "training");
+        if (data.RowCount == 0)
+        {
+            throw new InvalidOperationException(rowCounts.Total == 0
+                ? "GradientDescent got no rows to train on: the input data view is empty."
+                : $"GradientDescent has no usable rows: all {rowCounts.Total} rows were skipped ({rowCounts.SkippedReasons()}). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
+        }
+
+        (double[] means, double[] variances) = data.FeatureMoments();
+        (float[] minimum, float[] maximum) = data.FeatureRange();
+        int seed = _options.Seed ?? _host?.Rand.Next() ?? GradientDescentTrainerOptions.DefaultSeed;
+        int validationRows = validationInput is null && _options.ValidationFraction > 0f
+            ? Math.Max(1, (int)Math.Round(_options.ValidationFraction * data.RowCount))
+            : 0;
+        if (validationRows >= data.RowCount)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"ValidationFraction {_options.ValidationFraction} holds out {validationRows} of the {data.RowCount} usable rows and leaves none to train on. Lower it or provide more rows."));
+        }
+
+        int trainingRows = data.RowCount - validationRows;
+        int batchSize = Math.Min(_options.BatchSize, trainingRows);
+        FeatureTransform? transform = FeatureTransform.Create(_options.FeatureStandardization, means, variances, minimum, maximum, Math.Sqrt(batchSize));
+        FastRandom? random = (_options.Shuffle && batchSize < trainingRows) || validationRows > 0 ? new FastRandom(seed) : null;
+        if (random is not null)
+        {
+            data.PermuteRows(random, transform); // Transformed while being copied: one pass instead of two.
+        }
+        else if (transform is not null)
+        {
+            data.TransformRows(transform);
+        }
+
+        using TrainingData? validation = validationRows > 0
+            ? data.SplitOffLast(validationRows)
+            : validationInput is null ? null : ReadValidation(validationInput, featureCount, transform, logger, channel, cancellationToken);
+
+        int outputs = _task.OutputCount(labelColumn);
+        Module model = CreateModel(featureCount, outputs, seed);
+        Loss loss = _options.Loss ?? _task.DefaultLoss;
+        OptimizerSettings optimizerSettings = _options.Optimizer ?? (IsLinear ? OptimizerSettings.Sgd() : OptimizerSettings.Adam());
+        float learningRate = _options.LearningRate
+            ?? (IsLinear && optimizerSettings.IsPlainSgd && loss is MeanSquaredErrorLoss or HuberLoss or L1Loss
+                ? LearningRateEstimate.ForLinearLeastSquares(data.Features, data.Weights, data.RowCount, featureCount, batchSize)
+                : optimizerSettings.DefaultLearningRate);
+        if (transform is not null && _task.StartsAtLabelMean)
+        {
+            StartOutputBiasAt(model, (float)data.LabelMean);
+        }
+
+        Optimizer optimizer = optimizerSettings.Create(ParameterGroups(model), learningRate);
+        int epochs = _options.NumberOfEpochs ?? (IsLinear ? 1000 : 200);
+        LearningRateSchedule schedule = _options.LearningRateSchedule ?? (IsLinear ? LearningRateSchedule.Adaptive : LearningRateSchedule.Constant);
+        int stepsPerEpoch = (trainingRows + batchSize - 1) / batchSize;
+        Scheduler? scheduler = _options.LearningRateScheduler?.Create(optimizer, new TrainingLength(epochs, stepsPerEpoch));
+        var loop = new MiniBatchLoop(model, loss, optimizer, data, batchSize, random, schedule, epochs,
+            scheduler, _options.LearningRateScheduler?.StepsEveryBatch ?? false, _options.MaxGradientNorm);
+
+        if (logger is not null)
+        {
+            TrainerLog.TrainingStarted(logger, DescribeModel(model), trainingRows, featureCount, validation?.RowCount ?? 0, epochs, batchSize,
+                optimizerSettings.Name, learningRate, loss.GetType().Name);
+        }
+
+        TrainingHistory history = RunEpochs(loop, model, validation, epochs, schedule, data.RowCount, logger, channel, cancellationToken);
+        return (new GradientDescentModelParameters(model, transform, history, rowCounts), featureColumn);
+    }
+
+    private TrainingHistory RunEpochs(
+        MiniBatchLoop loop, Module model, TrainingData? validation, int epochs, LearningRateSchedule schedule, int rowCount,
+        ILogger? logger, IChannel? channel, CancellationToken cancellationToken)
+    {
+        var reports = new List<EpochReport>();
+        var monitor = new ConvergenceMonitor(_options.ConvergenceTolerance ?? (IsLinear ? 1e-9f : 1e-4f), _options.Patience ?? (IsLinear ? 2 : 10));
+        EarlyStopping? earlyStopping = _options.EarlyStopping;
+        float bestValidation = float.PositiveInfinity;
+        int bestEpoch = 0;
+        int epochsWithoutValidationImprovement = 0;
+        float[][]? bestWeights = null;
+        int growths = 0;
+        TrainingStopReason stopReason = TrainingStopReason.EpochLimit;
+        long started = Stopwatch.GetTimestamp();
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            float loss;
+            int batchSize = loop.BatchSize;
+            try
+            {
+                loss = loop.RunEpoch(epoch, cancellationToken);
+            }
+            catch (OperationCanceledException) when (reports.Count > 0)
+            {
+                stopReason = TrainingStopReason.Cancelled; // "Train until cancelled": keep what the finished epochs learned.
+                break;
+            }
+
+            CheckDivergence(epoch, loss, loop, model);
+            float validationLoss = validation is null ? float.NaN : (float)loop.EvaluateLoss(validation);
+            var report = new EpochReport(epoch, loss, validationLoss, loop.CurrentLearningRate, batchSize, Stopwatch.GetElapsedTime(started));
+            reports.Add(report);
+            _options.Progress?.Report(report);
+            loop.StepSchedulerAfterEpoch(validation is null ? loop.LastLoss : validationLoss);
+
+            bool earlyStop = false;
+            if (validation is not null && float.IsFinite(validationLoss))
+            {
+                if (validationLoss < bestValidation - (earlyStopping?.MinDelta ?? 0f))
+                {
+                    bestValidation = validationLoss;
+                    bestEpoch = epoch;
+                    epochsWithoutValidationImprovement = 0;
+                    if (earlyStopping is { RestoreBestWeights: true })
+                    {
+                        bestWeights = CopyParameters(model, bestWeights);
+                    }
+                }
+                else
+                {
+                    epochsWithoutValidationImprovement++;
+                    earlyStop = earlyStopping is not null && epochsWithoutValidationImprovement >= earlyStopping.Patience;
+                }
+            }
+
+            bool plateau = monitor.Observe(loop.LastLoss, loop.LossNoise);
+            if (plateau && loss > PlateauRiseFactor * monitor.Best)
+            {
+                // Epochs without improvement because the loss keeps rising: unstable, not converged.
+                throw TrainingErrors.Diverged(epoch,
+                    string.Create(CultureInfo.InvariantCulture, $"the training loss grew to {loss:G4}, more than {PlateauRiseFactor:G0} times its best {monitor.Best:G4}"),
+                    loop.CurrentLearningRate, _options.L2Regularization);
+            }
+
+            if (plateau && schedule == LearningRateSchedule.Adaptive && !loop.IsFullBatch && growths < GradientDescentTrainerOptions.AdaptiveGrowths)
+            {
+                int previous = loop.BatchSize;
+                loop.SetBatchSize((int)Math.Min((long)previous * GradientDescentTrainerOptions.AdaptiveFactor, rowCount));
+                growths++;
+                if (logger is not null)
+                {
+                    TrainerLog.BatchSizeGrown(logger, epoch, previous, loop.BatchSize);
+                }
+
+                channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
+                    $"GradientDescent: the loss reached a plateau at epoch {epoch}; the batch grows from {previous} to {loop.BatchSize} rows"));
+                monitor.Restart();
+                plateau = false;
+            }
+
+            if (plateau)
+            {
+                stopReason = TrainingStopReason.Converged;
+            }
+            else if (earlyStop)
+            {
+                stopReason = TrainingStopReason.EarlyStopped;
+            }
+
+            bool last = plateau || earlyStop || epoch == epochs;
+            if (last || epoch == 1 || epoch % _options.LossLoggingInterval == 0)
+            {
+                LogEpoch(logger, channel, report, epochs);
+            }
+
+            if (plateau || earlyStop)
+            {
+                break;
+            }
+        }
+
+        int? restored = null;
+        if (bestWeights is not null && bestEpoch != reports.Count)
+        {
+            RestoreParameters(model, bestWeights);
+            restored = bestEpoch;
+        }
+
+        if (stopReason == TrainingStopReason.EarlyStopped && logger is not null)
+        {
+            TrainerLog.EarlyStopped(logger, reports.Count, earlyStopping!.Patience, bestEpoch, bestValidation,
+                restored is null ? "" : "; its weights were restored");
+        }
+
+        var history = new TrainingHistory(reports, stopReason, restored);
+        string stopped = history.ToString();
+        if (logger is not null)
+        {
+            TrainerLog.TrainingStopped(logger, stopped, reports.Count, reports[^1].TrainingLoss);
+        }
+
+        string best = validation is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", best validation loss {bestValidation:G6} at epoch {bestEpoch}");
+        channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture, $"GradientDescent {stopped}: training loss {reports[^1].TrainingLoss:G6}{best}"));
+        return history;
+    }
+
+    private TrainingData ReadValidation(IDataView validationInput, int featureCount, FeatureTransform? transform, ILogger? logger, IChannel? channel, CancellationToken cancellationToken)
+    {
+        DataViewSchema schema = validationInput.Schema;
+        (DataViewSchema.Column featureColumn, int count) = ColumnChecks.CheckFeatures(schema, _options.FeatureColumnName, "validationData");
+        if (count != featureCount)
+        {
+            throw new ArgumentException(
+                $"The validation data's feature column '{_options.FeatureColumnName}' has {count} features, but the training data has {featureCount}. Apply the same featurization to both.",
+                "validationData");
+        }
+
+        DataViewSchema.Column labelColumn = _task.CheckLabel(schema, _options.LabelColumnName, "validationData");
+        DataViewSchema.Column? weightColumn = _options.ExampleWeightColumnName is { } weightName
+            ? ColumnChecks.CheckSingle(schema, weightName, "example weight", "validationData")
+            : null;
+        TrainingData validation = TrainingData.Read(validationInput, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
+        ReportSkippedRows(validation.RowCounts, logger, channel, "validation");
+        if (validation.RowCount == 0)
+        {
+            validation.Dispose();
+            throw new InvalidOperationException("GradientDescent has no usable validation rows: the validation data view is empty or every row was skipped.");
+        }
+
+        if (transform is not null)
+        {
+            validation.TransformRows(transform);
+        }
+
+        return validation;
+    }
+
+    private static void ReportSkippedRows(TrainingRowCounts rowCounts, ILogger? logger, IChannel? channel, string which)
+    {
+        if (rowCounts.Skipped == 0)
+        {
+            return;
+        }
+
+        if (logger is not null)
+        {
+            TrainerLog.RowsSkipped(logger, rowCounts.Skipped, rowCounts.Total, rowCounts.NonFiniteLabel, rowCounts.InvalidWeight, rowCounts.NonFiniteFeatures);
+        }
+
+        channel?.Warning(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
+            $"GradientDescent skipped {rowCounts.Skipped} of {rowCounts.Total} rows of the {which} data: {rowCounts.SkippedReasons()} (counts in model.Model.RowCounts; set Options.InvalidRows = Error to fail instead)."));
+    }
+
+    private Module CreateModel(int featureCount, int outputs, int seed)
+    {
+        if (_options.ModelFactory is { } factory)
+        {
+            Module created = factory(featureCount, outputs)
+                ?? throw new InvalidOperationException("The ModelFactory returned null; it must return a new module for the given numbers of features and outputs.");
+            if (created.Parameters().Count == 0)
+            {
+                throw new InvalidOperationException($"The module {created.GetType().FullName} returned by ModelFactory has no parameters to train.");
+            }
+
+            return created;
+        }
+
+        if (_options.HiddenLayers.Length > 0)
+        {
+            return new Mlp(featureCount, _options.HiddenLayers, outputs, _options.Activation, _options.Dropout, seed);
+        }
+
+        return outputs == 1 ? new LinearModel(featureCount) : new Linear(featureCount, outputs, generator: new Random(seed));
+    }
+
+    /// <summary>Starts the output bias at the label mean (the optimum of the bias for centred features), for the model kinds whose output layer is known.</summary>
+    private static void StartOutputBiasAt(Module model, float value)
+    {
+        GdTrainer.Autograd.Tensor<float>? bias = model switch
+        {
+            LinearModel linear => linear.Bias,
+            Mlp mlp => mlp.LinearLayers[^1].Bias,
+            _ => null,
+        };
+        if (bias is not null)
+        {
+            using (GdTrainer.Autograd.Autograd.NoGrad())
+            {
+                bias.Fill(value);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The weights in one group and the biases in another whose weight decay is 0. The weights' decay is
+    /// <see cref="GradientDescentTrainerOptions.L2Regularization"/> when it is positive, else the optimizer's own (AdamW's 1e-2, 0 for the others).
+    /// </summary>
+    private IReadOnlyList<ParameterGroup> ParameterGroups(Module model)
+    {
+        var weights = new List<GdTrainer.Autograd.Tensor<float>>();
+        var biases = new List<GdTrainer.Autograd.Tensor<float>>();
+        foreach (ModuleParameter parameter in model.NamedParameters())
+        {
+            (parameter.Kind == ParameterKind.Bias ? biases : weights).Add(parameter.Value);
+        }
+
+        var groups = new List<ParameterGroup>(2);
+        if (weights.Count > 0)
+        {
+            groups.Add(new ParameterGroup(weights, _options.L2Regularization > 0f ? _options.L2Regularization : null));
+        }
+
+        if (biases.Count > 0)
+        {
+            groups.Add(new ParameterGroup(biases, 0f));
+        }
+
+        return groups;
+    }
+
+    private void CheckDivergence(int epoch, float loss, MiniBatchLoop loop, Module model)
+    {
+        // A run that diverges slowly can stay finite for many epochs (1e9, 1e22, 1e34 ...): a loss far above where
+        // training started, or parameters that are no longer finite, end it with the same error as a NaN loss.
+        if (loop.InitialLoss > 0 && loss > DivergenceFactor * loop.InitialLoss)
+        {
+            throw TrainingErrors.Diverged(epoch,
+                string.Create(CultureInfo.InvariantCulture, $"the training loss grew to {loss:G4}, more than {DivergenceFactor:G0} times its initial {loop.InitialLoss:G4}"),
+                loop.CurrentLearningRate, _options.L2Regularization);
+        }
+
+        foreach (GdTrainer.Autograd.Tensor<float> parameter in model.Parameters())
+        {
+            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(parameter.Data))
+            {
+                throw TrainingErrors.Diverged(epoch, "the weights are no longer finite", loop.CurrentLearningRate, _options.L2Regularization);
+            }
+        }
+    }
+
+    private static float[][] CopyParameters(Module model, float[][]? into)
+    {
+        IReadOnlyList<GdTrainer.Autograd.Tensor<float>> parameters = model.Parameters();
+        into ??= new float[parameters.Count][];
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            into[i] ??= new float[parameters[i].Length];
+            parameters[i].Data.CopyTo(into[i]);
+        }
+
+        return into;
+    }
+
+    private static void RestoreParameters(Module model, float[][] values)
+    {
+        IReadOnlyList<GdTrainer.Autograd.Tensor<float>> parameters = model.Parameters();
+        using (GdTrainer.Autograd.Autograd.NoGrad())
+        {
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                values[i].CopyTo(parameters[i].Data);
+            }
+        }
+    }
+
+    private static string DescribeModel(Module model) => model switch
+    {
+        LinearModel => "the linear model",
+        Mlp mlp => $"an MLP {mlp.InputSize} -> {string.Join(" -> ", mlp.HiddenSizes)} ({mlp.ActivationFunction}) -> {mlp.OutputSize}",
+        _ => model.GetType().Name,
+    };
+
+    private static void LogEpoch(ILogger? logger, IChannel? channel, EpochReport report, int epochs)
+    {
+        if (logger is not null)
+        {
+            TrainerLog.EpochCompleted(logger, report.Epoch, epochs, report.TrainingLoss, report.ValidationLoss, report.LearningRate, report.Elapsed);
+        }
+
+        string validation = report.HasValidationLoss ? string.Create(CultureInfo.InvariantCulture, $", validation loss {report.ValidationLoss:G6}") : string.Empty;
+        channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
+            $"Epoch {report.Epoch}/{epochs}: training loss {report.TrainingLoss:G6}{validation}, learning rate {report.LearningRate:G6}, elapsed {report.Elapsed.TotalMilliseconds:F1} ms"));
+    }
+}
