@@ -62,7 +62,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
     /// (the message names the row, the column and the value), early stopping has no validation data, or training diverged (the message names the epoch).
     /// </exception>
     /// <exception cref="OperationCanceledException"><see cref="GradientDescentTrainerOptions.CancellationToken"/> was cancelled before the first epoch ended.</exception>
-    public GradientDescentRegressionTransformer Fit(IDataView input) => Fit(input, null);
+    public GradientDescentRegressionTransformer Fit(IDataView input) => Fit(input, validationData: null);
 
     /// <summary>
     /// Trains on <paramref name="trainData"/> and measures the loss on <paramref name="validationData"/> after every epoch (as
@@ -77,6 +77,30 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
     public GradientDescentRegressionTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         (GradientDescentModelParameters model, Microsoft.ML.DataViewSchema.Column featureColumn) = _core.Fit(trainData, validationData);
+        return new GradientDescentRegressionTransformer(model, _options.FeatureColumnName, featureColumn.Type);
+    }
+
+    /// <summary>
+    /// Continues training <paramref name="initialModel"/> on <paramref name="trainData"/> for <see cref="GradientDescentTrainerOptions.NumberOfEpochs"/>
+    /// more epochs (ML.NET's <c>OnlineGradientDescent</c> precedent), for example on new data or after loading the model from a file.
+    /// The options must build the same architecture, and the model keeps the feature standardisation it was trained with.
+    /// The history goes on from the initial model's (epoch numbers continue), and the batch-order shuffles and the learning-rate
+    /// schedule continue where it stopped; with the same <see cref="GradientDescentTrainerOptions.Seed"/> and data, n epochs
+    /// followed by m more equal n + m epochs in one go when the optimizer keeps no state (plain SGD).
+    /// The optimizer's state (momentum, Adam's moment estimates) is not saved with a model, so it restarts: Adam re-estimates its
+    /// moments within its first few hundred steps, which perturbs a converged model slightly before it settles again.
+    /// </summary>
+    /// <param name="trainData">The training data, with the same feature column as the initial model's.</param>
+    /// <param name="initialModel">A model trained by this trainer, in memory or loaded with <see cref="GradientDescentModel.Load"/>.</param>
+    /// <exception cref="ArgumentException">
+    /// The initial model does not fit: a different number of features or outputs, a different architecture, or standardisation
+    /// switched on or off; the message says which.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">As <see cref="Fit(IDataView)"/>.</exception>
+    public GradientDescentRegressionTransformer Fit(IDataView trainData, GradientDescentRegressionTransformer initialModel)
+    {
+        ArgumentNullException.ThrowIfNull(initialModel);
+        (GradientDescentModelParameters model, Microsoft.ML.DataViewSchema.Column featureColumn) = _core.Fit(trainData, null, initialModel.Model);
         return new GradientDescentRegressionTransformer(model, _options.FeatureColumnName, featureColumn.Type);
     }
 

@@ -110,6 +110,37 @@ internal sealed class MiniBatchLoop
     /// <summary>The learning rate of the latest step (of the first parameter group when a scheduler sets it).</summary>
     internal float CurrentLearningRate => _scheduler?.LearningRate ?? _optimizer.LearningRate;
 
+    /// <summary>
+    /// Advances the batch-order shuffles, the schedules and the batch size past the epochs of an earlier run (a warm start), so
+    /// that continuing a run of n epochs for m more gives the epochs n + 1 ... n + m of a run of n + m epochs with the same seed.
+    /// </summary>
+    internal void FastForward(IReadOnlyList<GdTrainer.Training.EpochReport> earlier)
+    {
+        foreach (GdTrainer.Training.EpochReport epoch in earlier)
+        {
+            if (epoch.BatchSize > 0 && epoch.BatchSize != BatchSize)
+            {
+                SetBatchSize(epoch.BatchSize);
+            }
+
+            if (_batches.Length >= ExactLossBatchLimit)
+            {
+                _random?.Shuffle(_batchOrder.AsSpan());
+            }
+
+            for (int step = 0; step < _batches.Length; step++)
+            {
+                _step++;
+                if (_schedulerStepsEveryBatch && _scheduler is ClosedFormScheduler perStep)
+                {
+                    perStep.Step();
+                }
+            }
+
+            StepSchedulerAfterEpoch(epoch.HasValidationLoss ? epoch.ValidationLoss : epoch.TrainingLoss);
+        }
+    }
+
     /// <summary>The number of optimizer steps in one epoch at the current batch size.</summary>
     internal int StepsPerEpoch => _batches.Length;
 

@@ -50,8 +50,12 @@ internal sealed class TrainerCore
         }
     }
 
-    /// <summary>Trains on <paramref name="input"/>, validating on <paramref name="validationInput"/> when given.</summary>
-    internal (GradientDescentModelParameters Model, DataViewSchema.Column FeatureColumn) Fit(IDataView input, IDataView? validationInput)
+    /// <summary>
+    /// Trains on <paramref name="input"/>, validating on <paramref name="validationInput"/> when given, starting from
+    /// <paramref name="initialModel"/>'s parameters and standardisation when given (warm start).
+    /// </summary>
+    internal (GradientDescentModelParameters Model, DataViewSchema.Column FeatureColumn) Fit(
+        IDataView input, IDataView? validationInput, GradientDescentModelParameters? initialModel = null)
     {
         ArgumentNullException.ThrowIfNull(input);
         DataViewSchema schema = input.Schema;
@@ -95,7 +99,15 @@ internal sealed class TrainerCore
 
         int trainingRows = data.RowCount - validationRows;
         int batchSize = Math.Min(_options.BatchSize, trainingRows);
-        FeatureTransform? transform = FeatureTransform.Create(_options.FeatureStandardization, means, variances, minimum, maximum, Math.Sqrt(batchSize));
+        if (initialModel is not null)
+        {
+            CheckInitialModel(initialModel, featureCount, _task.OutputCount(labelColumn));
+        }
+
+        // A warm start keeps the standardisation its parameters were trained behind; a new one would change their meaning.
+        FeatureTransform? transform = initialModel is not null
+            ? initialModel.Standardization
+            : FeatureTransform.Create(_options.FeatureStandardization, means, variances, minimum, maximum, Math.Sqrt(batchSize));
         FastRandom? random = (_options.Shuffle && batchSize < trainingRows) || validationRows > 0 ? new FastRandom(seed) : null;
         if (random is not null)
         {
@@ -118,7 +130,11 @@ internal sealed class TrainerCore
             ?? (IsLinear && optimizerSettings.IsPlainSgd && loss is MeanSquaredErrorLoss or HuberLoss or L1Loss
                 ? LearningRateEstimate.ForLinearLeastSquares(data.Features, data.Weights, data.RowCount, featureCount, batchSize)
                 : optimizerSettings.DefaultLearningRate);
-        if (transform is not null && _task.StartsAtLabelMean)
+        if (initialModel is not null)
+        {
+            ContinueFrom(model, initialModel);
+        }
+        else if (transform is not null && _task.StartsAtLabelMean)
         {
             StartOutputBiasAt(model, (float)data.LabelMean);
         }
@@ -137,26 +153,34 @@ internal sealed class TrainerCore
                 optimizerSettings.Name, learningRate, loss.GetType().Name);
         }
 
-        TrainingHistory history = RunEpochs(loop, model, validation, epochs, schedule, data.RowCount, logger, channel, cancellationToken);
+        TrainingHistory? previous = initialModel?.History;
+        if (previous is not null)
+        {
+            loop.FastForward(previous.Epochs); // The shuffles and schedules continue where the earlier run stopped.
+        }
+
+        TrainingHistory history = RunEpochs(loop, model, validation, epochs, schedule, data.RowCount, logger, channel, cancellationToken, previous);
         return (new GradientDescentModelParameters(model, transform, history, rowCounts), featureColumn);
     }
 
     private TrainingHistory RunEpochs(
         MiniBatchLoop loop, Module model, TrainingData? validation, int epochs, LearningRateSchedule schedule, int rowCount,
-        ILogger? logger, IChannel? channel, CancellationToken cancellationToken)
+        ILogger? logger, IChannel? channel, CancellationToken cancellationToken, TrainingHistory? previous = null)
     {
         var reports = new List<EpochReport>();
+        int firstEpoch = previous?.EpochsRun ?? 0;
         var monitor = new ConvergenceMonitor(_options.ConvergenceTolerance ?? (IsLinear ? 1e-9f : 1e-4f), _options.Patience ?? (IsLinear ? 2 : 10));
         EarlyStopping? earlyStopping = _options.EarlyStopping;
         float bestValidation = float.PositiveInfinity;
         int bestEpoch = 0;
         int epochsWithoutValidationImprovement = 0;
         float[][]? bestWeights = null;
-        int growths = 0;
+        int growths = CountBatchGrowths(previous);
         TrainingStopReason stopReason = TrainingStopReason.EpochLimit;
         long started = Stopwatch.GetTimestamp();
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        for (int run = 1; run <= epochs; run++)
         {
+            int epoch = firstEpoch + run;
             float loss;
             int batchSize = loop.BatchSize;
             try
@@ -207,16 +231,16 @@ internal sealed class TrainerCore
 
             if (plateau && schedule == LearningRateSchedule.Adaptive && !loop.IsFullBatch && growths < GradientDescentTrainerOptions.AdaptiveGrowths)
             {
-                int previous = loop.BatchSize;
-                loop.SetBatchSize((int)Math.Min((long)previous * GradientDescentTrainerOptions.AdaptiveFactor, rowCount));
+                int previousBatchSize = loop.BatchSize;
+                loop.SetBatchSize((int)Math.Min((long)previousBatchSize * GradientDescentTrainerOptions.AdaptiveFactor, rowCount));
                 growths++;
                 if (logger is not null)
                 {
-                    TrainerLog.BatchSizeGrown(logger, epoch, previous, loop.BatchSize);
+                    TrainerLog.BatchSizeGrown(logger, epoch, previousBatchSize, loop.BatchSize);
                 }
 
                 channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-                    $"GradientDescent: the loss reached a plateau at epoch {epoch}; the batch grows from {previous} to {loop.BatchSize} rows"));
+                    $"GradientDescent: the loss reached a plateau at epoch {epoch}; the batch grows from {previousBatchSize} to {loop.BatchSize} rows"));
                 monitor.Restart();
                 plateau = false;
             }
@@ -230,10 +254,10 @@ internal sealed class TrainerCore
                 stopReason = TrainingStopReason.EarlyStopped;
             }
 
-            bool last = plateau || earlyStop || epoch == epochs;
-            if (last || epoch == 1 || epoch % _options.LossLoggingInterval == 0)
+            bool last = plateau || earlyStop || run == epochs;
+            if (last || run == 1 || run % _options.LossLoggingInterval == 0)
             {
-                LogEpoch(logger, channel, report, epochs);
+                LogEpoch(logger, channel, report, firstEpoch + epochs);
             }
 
             if (plateau || earlyStop)
@@ -243,7 +267,7 @@ internal sealed class TrainerCore
         }
 
         int? restored = null;
-        if (bestWeights is not null && bestEpoch != reports.Count)
+        if (bestWeights is not null && bestEpoch != firstEpoch + reports.Count)
         {
             RestoreParameters(model, bestWeights);
             restored = bestEpoch;
@@ -251,20 +275,76 @@ internal sealed class TrainerCore
 
         if (stopReason == TrainingStopReason.EarlyStopped && logger is not null)
         {
-            TrainerLog.EarlyStopped(logger, reports.Count, earlyStopping!.Patience, bestEpoch, bestValidation,
+            TrainerLog.EarlyStopped(logger, firstEpoch + reports.Count, earlyStopping!.Patience, bestEpoch, bestValidation,
                 restored is null ? "" : "; its weights were restored");
         }
 
-        var history = new TrainingHistory(reports, stopReason, restored);
+        var history = new TrainingHistory(previous is null ? reports : [.. previous.Epochs, .. reports], stopReason, restored);
         string stopped = history.ToString();
         if (logger is not null)
         {
-            TrainerLog.TrainingStopped(logger, stopped, reports.Count, reports[^1].TrainingLoss);
+            TrainerLog.TrainingStopped(logger, stopped, history.EpochsRun, reports[^1].TrainingLoss);
         }
 
         string best = validation is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", best validation loss {bestValidation:G6} at epoch {bestEpoch}");
         channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture, $"GradientDescent {stopped}: training loss {reports[^1].TrainingLoss:G6}{best}"));
         return history;
+    }
+
+    /// <summary>How many times the batch grew in an earlier run (a warm start continues the adaptive schedule's count).</summary>
+    private static int CountBatchGrowths(TrainingHistory? previous)
+    {
+        int growths = 0;
+        for (int i = 1; i < (previous?.EpochsRun ?? 0); i++)
+        {
+            if (previous!.Epochs[i].BatchSize > previous.Epochs[i - 1].BatchSize)
+            {
+                growths++;
+            }
+        }
+
+        return growths;
+    }
+
+    /// <summary>Checks that a warm start's initial model fits the data and the options; the message says what differs.</summary>
+    private void CheckInitialModel(GradientDescentModelParameters initial, int featureCount, int outputs)
+    {
+        if (initial.FeatureCount != featureCount)
+        {
+            throw new ArgumentException(
+                $"The initial model was trained on {initial.FeatureCount} features, but the feature column '{_options.FeatureColumnName}' has {featureCount}. Continue training on data with the same featurization.",
+                "initialModel");
+        }
+
+        if (initial.OutputCount != outputs)
+        {
+            throw new ArgumentException(
+                $"The initial model has {initial.OutputCount} outputs, but this {_task.Name} data needs {outputs} (the label mapping differs). Continue training on data with the same labels.",
+                "initialModel");
+        }
+
+        bool standardizes = _options.FeatureStandardization != FeatureStandardization.None;
+        if (standardizes != initial.Standardization is not null)
+        {
+            throw new ArgumentException(
+                $"The initial model was trained {(initial.Standardization is null ? "without" : "with")} feature standardisation, but the options' FeatureStandardization is {_options.FeatureStandardization}. Use the settings the model was trained with.",
+                "initialModel");
+        }
+    }
+
+    /// <summary>Copies the initial model's parameters into the new model, which the options must build with the same architecture.</summary>
+    private static void ContinueFrom(Module model, GradientDescentModelParameters initial)
+    {
+        try
+        {
+            model.LoadStateDict(initial.Module.GetStateDict());
+        }
+        catch (InvalidDataException exception)
+        {
+            throw new ArgumentException(
+                $"The initial model's architecture ({initial}) does not match the one the options build ({model.GetType().Name}): {exception.Message} Set HiddenLayers, Activation and ModelFactory as when it was trained.",
+                "initialModel", exception);
+        }
     }
 
     private TrainingData ReadValidation(IDataView validationInput, int featureCount, FeatureTransform? transform, ILogger? logger, IChannel? channel, CancellationToken cancellationToken)
