@@ -162,7 +162,7 @@ public sealed class InferenceNetwork
     /// <summary>Scores one dense row: <paramref name="output"/> receives the network's <see cref="OutputSize"/> outputs.</summary>
     /// <param name="input">The row, <see cref="InputSize"/> values.</param>
     /// <param name="output">Receives <see cref="OutputSize"/> values.</param>
-    /// <exception cref="ArgumentException">A span's length differs from the network's size (the message states both).</exception>
+    /// <exception cref="ArgumentException">A span's length differs from the network's size (the message states both), or the spans overlap.</exception>
     public void Score(ReadOnlySpan<float> input, Span<float> output)
     {
         if (input.Length != InputSize)
@@ -170,7 +170,7 @@ public sealed class InferenceNetwork
             throw new ArgumentException($"The input row has {input.Length} values, but the network expects {InputSize} features.", nameof(input));
         }
 
-        CheckOutput(output);
+        CheckOutput(output, input);
         DenseLayer first = _layers[0];
         if (_layers.Length == 1)
         {
@@ -194,7 +194,7 @@ public sealed class InferenceNetwork
     /// <param name="indices">The positions of the explicit entries, each in <c>[0, InputSize)</c>.</param>
     /// <param name="values">The explicit entries' values, as many as <paramref name="indices"/>.</param>
     /// <param name="output">Receives <see cref="OutputSize"/> values.</param>
-    /// <exception cref="ArgumentException">The spans' lengths differ, an index is outside <c>[0, InputSize)</c>, or the output's length is not <see cref="OutputSize"/>.</exception>
+    /// <exception cref="ArgumentException">The spans' lengths differ, an index is outside <c>[0, InputSize)</c>, the output's length is not <see cref="OutputSize"/>, or the output overlaps the values.</exception>
     public void ScoreSparse(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> output)
     {
         if (indices.Length != values.Length)
@@ -211,7 +211,7 @@ public sealed class InferenceNetwork
             }
         }
 
-        CheckOutput(output);
+        CheckOutput(output, values);
         DenseLayer first = _layers[0];
         if (_layers.Length == 1)
         {
@@ -587,11 +587,16 @@ public sealed class InferenceNetwork
         }
     }
 
-    private void CheckOutput(Span<float> output)
+    private void CheckOutput(Span<float> output, ReadOnlySpan<float> input)
     {
         if (output.Length != OutputSize)
         {
             throw new ArgumentException($"The output span has {output.Length} elements, but the network gives {OutputSize} outputs per row.", nameof(output));
+        }
+
+        if (input.Overlaps(output))
+        {
+            throw new ArgumentException("The output span overlaps the input values; score into a separate buffer.", nameof(output));
         }
     }
 
