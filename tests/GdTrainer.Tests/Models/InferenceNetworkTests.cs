@@ -337,6 +337,8 @@ public sealed class InferenceNetworkTests
         Assert.Contains("index 3", Assert.Throws<ArgumentException>(() => network.ScoreSparse([0, 3], [1f, 1f], output)).Message, StringComparison.Ordinal);
         Assert.Contains("index -1", Assert.Throws<ArgumentException>(() => network.ScoreSparse([-1], [1f], output)).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => network.ScoreSparse([0, 1], [1f], output));
+        var shared = new float[3];
+        Assert.Contains("overlaps", Assert.Throws<ArgumentException>(() => network.Score(shared, shared.AsSpan(1, 2))).Message, StringComparison.Ordinal);
         Assert.Contains("2 offsets", Assert.Throws<ArgumentException>(() => network.WithInputStandardization([0f, 0f], [1f, 1f, 1f])).Message, StringComparison.Ordinal);
         Assert.Contains("non-zero", Assert.Throws<ArgumentException>(() => network.WithInputStandardization([0f, 0f, 0f], [1f, 0f, 1f])).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => network.WithInputTransform([0f, float.NaN, 0f], [1f, 1f, 1f]));
