@@ -202,8 +202,30 @@ public sealed class ModuleFormatTests
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), 2);
 
         var error = Assert.Throws<InvalidDataException>(() => ModuleFormat.Load(bytes));
+        using var stream = new MemoryStream(bytes);
+        var fromStream = Assert.Throws<InvalidDataException>(() => ModuleFormat.Load(stream));
 
         Assert.Contains("written by a newer GdTrainer (format version 2; this build reads up to 1)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(error.Message, fromStream.Message);
+    }
+
+    [Fact]
+    public void ALoadedModelCompilesToTheSameScorer()
+    {
+        var model = new Mlp(6, [16, 9], 2, Activation.Gelu, dropout: 0.2f, seed: 3);
+        InferenceNetwork original = InferenceNetwork.Compile(model);
+        InferenceNetwork loaded = InferenceNetwork.Compile(ModuleFormat.Load(ModuleFormat.Save(model)));
+
+        var expected = new float[2];
+        var actual = new float[2];
+        var random = new Random(4);
+        for (int r = 0; r < 20; r++)
+        {
+            float[] row = [.. Enumerable.Range(0, 6).Select(_ => (float)random.NextDouble())];
+            original.Score(row, expected);
+            loaded.Score(row, actual);
+            Assert.Equal(expected, actual);
+        }
     }
 
     [Fact]
