@@ -336,15 +336,14 @@ internal sealed class TrainerCore
         return outputs == 1 ? new LinearModel(featureCount) : new Linear(featureCount, outputs, generator: new Random(seed));
     }
 
-    /// <summary>Starts the output bias at the label mean (the optimum of the bias for centred features), for the model kinds whose output layer is known.</summary>
+    /// <summary>
+    /// Starts the output bias at the label mean (the optimum of the bias for centred features), for the model kinds whose output
+    /// layer is known: the linear model, an MLP, and a <see cref="Sequential"/> (a ModelFactory's usual model) that ends in a
+    /// <see cref="Linear"/> layer. Without it a factory-built model started near 0 and spent its first epochs on the label's offset.
+    /// </summary>
     private static void StartOutputBiasAt(Module model, float value)
     {
-        GdTrainer.Autograd.Tensor<float>? bias = model switch
-        {
-            LinearModel linear => linear.Bias,
-            Mlp mlp => mlp.LinearLayers[^1].Bias,
-            _ => null,
-        };
+        GdTrainer.Autograd.Tensor<float>? bias = OutputBias(model);
         if (bias is not null)
         {
             using (GdTrainer.Autograd.Autograd.NoGrad())
@@ -353,6 +352,15 @@ internal sealed class TrainerCore
             }
         }
     }
+
+    private static GdTrainer.Autograd.Tensor<float>? OutputBias(Module model) => model switch
+    {
+        LinearModel linear => linear.Bias,
+        Mlp mlp => mlp.LinearLayers[^1].Bias,
+        Linear linear => linear.Bias,
+        Sequential { Count: > 0 } sequential => OutputBias(sequential[sequential.Count - 1]),
+        _ => null,
+    };
 
     /// <summary>
     /// The weights in one group and the biases in another whose weight decay is 0. The weights' decay is
