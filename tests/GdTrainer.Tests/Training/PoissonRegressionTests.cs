@@ -62,6 +62,29 @@ public sealed class PoissonRegressionTests(ITestOutputHelper output)
         Assert.InRange(ourDeviance, trueDeviance * 0.98, trueDeviance * 1.02);
     }
 
+    /// <summary>
+    /// Regression test: the non-full Poisson NLL is negative for these counts, and the plateau check took a loss above twice its
+    /// negative best for a rising loss, so plain SGD with the default options stopped with a false "diverged" error at epoch 4.
+    /// </summary>
+    [Fact]
+    public void TheDefaultOptionsAlsoReachTheTruthWithThePoissonLoss()
+    {
+        var mlContext = new MLContext(seed: 1);
+        (float[][] x, float[] y) = Counts(20_000, seed: 33);
+        GradientDescentRegressionTransformer ours = mlContext.Regression.Trainers.GradientDescent(new Options
+        {
+            Loss = new PoissonNegativeLogLikelihoodLoss(),
+            Seed = 1,
+        }).Fit(TrainingTestData.View(mlContext, x, y));
+        output.WriteLine($"defaults: weights [{string.Join(", ", ours.Model.Weights)}], bias {ours.Model.Bias}, {ours.Model.EpochsRun} epochs ({ours.Model.StopReason})");
+        for (int j = 0; j < s_trueWeights.Length; j++)
+        {
+            Assert.Equal(s_trueWeights[j], ours.Model.Weights[j], 0.05 * Math.Abs(s_trueWeights[j]));
+        }
+
+        Assert.Equal(TrueBias, ours.Model.Bias, 0.05 * TrueBias);
+    }
+
     /// <summary>2 mean(y log(y / mu) - (y - mu)), with y log(y / mu) = 0 at y = 0.</summary>
     private static double MeanPoissonDeviance(float[] counts, double[] rates)
     {

@@ -21,7 +21,7 @@ internal sealed class TrainerCore
     /// <summary>An epoch loss this many times the initial loss means that training diverged.</summary>
     private const float DivergenceFactor = 1e4f;
 
-    /// <summary>A plateau whose last loss is this many times the best one is a rising loss, not convergence.</summary>
+    /// <summary>A plateau whose last loss is this many times the best one (above it by this minus 1 times its magnitude) is a rising loss, not convergence.</summary>
     private const float PlateauRiseFactor = 2f;
 
     private readonly GradientDescentTrainerOptions _options;
@@ -197,11 +197,13 @@ internal sealed class TrainerCore
             }
 
             bool plateau = monitor.Observe(loop.LastLoss, loop.LossNoise);
-            if (plateau && loss > PlateauRiseFactor * monitor.Best)
+            // Measured from the best loss in units of its magnitude: a loss without a floor at 0 (Poisson's NLL without the
+            // constant term goes negative where counts are large) is not rising because it is above twice its negative best.
+            if (plateau && loss - monitor.Best > (PlateauRiseFactor - 1) * Math.Abs(monitor.Best))
             {
                 // Epochs without improvement because the loss keeps rising: unstable, not converged.
                 throw TrainingErrors.Diverged(epoch,
-                    string.Create(CultureInfo.InvariantCulture, $"the training loss grew to {loss:G4}, more than {PlateauRiseFactor:G0} times its best {monitor.Best:G4}"),
+                    string.Create(CultureInfo.InvariantCulture, $"the training loss rose to {loss:G4} from its best {monitor.Best:G4} and kept above it"),
                     loop.CurrentLearningRate, _options.L2Regularization);
             }
 
