@@ -2,6 +2,7 @@ namespace GdTrainer.Tests.Training;
 
 using System.Diagnostics;
 using GdTrainer.MLNet;
+using GdTrainer.Training;
 using Microsoft.ML;
 using Xunit.Abstractions;
 using Options = GdTrainer.MLNet.GradientDescentRegressionTrainer.Options;
@@ -22,10 +23,17 @@ public sealed class FriedmanTests(ITestOutputHelper output)
         IDataView test = TrainingTestData.View(mlContext, testX, testY);
 
         var watch = Stopwatch.StartNew();
+        // The smallest configuration found that clears 0.95 with a margin: [64, 64] at Adam's default 1e-3 and a constant rate
+        // needs ~40 epochs and ends at 0.9535 +- 0.002 (epoch-to-epoch noise); [32, 32] with batch 128, rate 5e-3 and cosine
+        // annealing (which removes that noise at the end) ends at 0.954 after 15 epochs, ~1/10 of the work.
         GradientDescentRegressionTransformer mlp = mlContext.Regression.Trainers.GradientDescent(new Options
         {
-            HiddenLayers = [64, 64],
-            NumberOfEpochs = 40,
+            HiddenLayers = [32, 32],
+            BatchSize = 128,
+            LearningRate = 5e-3f,
+            LearningRateScheduler = SchedulerSettings.Cosine(),
+            NumberOfEpochs = 15,
+            Patience = 0,
             Seed = 1,
         }).Fit(train);
         TimeSpan mlpTime = watch.Elapsed;
@@ -37,7 +45,7 @@ public sealed class FriedmanTests(ITestOutputHelper output)
         ITransformer sdca = mlContext.Regression.Trainers.Sdca(labelColumnName: "Label", featureColumnName: "Features").Fit(train);
         double sdcaR2 = TrainingTestData.RSquared(testY, TrainingTestData.Scores(sdca, test));
 
-        output.WriteLine($"MLP [64, 64] R² {mlpR2:F4} in {mlpTime.TotalSeconds:F2} s ({mlp.Model.EpochsRun} epochs, {mlp.Model.StopReason}); linear R² {linearR2:F4}; SDCA R² {sdcaR2:F4}");
+        output.WriteLine($"MLP [32, 32] R² {mlpR2:F4} in {mlpTime.TotalSeconds:F2} s ({mlp.Model.EpochsRun} epochs, {mlp.Model.StopReason}); linear R² {linearR2:F4}; SDCA R² {sdcaR2:F4}");
         Assert.InRange(linearR2, 0.65, 0.8);
         Assert.InRange(sdcaR2, 0.65, 0.8);
         Assert.True(mlpR2 >= 0.95, $"The MLP's test R² is {mlpR2:F4}, below 0.95 (linear {linearR2:F4}, SDCA {sdcaR2:F4}).");

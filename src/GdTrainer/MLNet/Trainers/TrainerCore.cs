@@ -203,7 +203,7 @@ internal sealed class TrainerCore
             {
                 // Epochs without improvement because the loss keeps rising: unstable, not converged.
                 throw TrainingErrors.Diverged(epoch,
-                    string.Create(CultureInfo.InvariantCulture, $"the training loss rose to {loss:G4} from its best {monitor.Best:G4} and kept above it"),
+                    string.Create(CultureInfo.InvariantCulture, $"the training loss grew to {loss:G4}, far above its best {monitor.Best:G4}"),
                     loop.CurrentLearningRate, _options.L2Regularization);
             }
 
