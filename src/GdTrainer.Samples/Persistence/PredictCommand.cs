@@ -11,6 +11,8 @@ namespace GdTrainer.Samples.Persistence;
 /// Loads a saved model in this process and prints one score per input row, machine-readable: a
 /// <c>score</c> header, then one round-trip float per line. The input CSV holds one row per line with
 /// the feature values separated by commas and no header; without one, rows are generated from a seed.
+/// <c>--loader mlnet</c> loads with plain <c>mlContext.Model.Load</c> (after registering GdTrainer's assembly, as a user of
+/// ML.NET's public API would) instead of <see cref="GradientDescentModel.Load"/>, to check that route across processes.
 /// </summary>
 public static class PredictCommand
 {
@@ -18,7 +20,7 @@ public static class PredictCommand
     public const string Name = "predict";
 
     /// <summary>The options, for the usage text.</summary>
-    public const string Usage = "predict --model PATH [--input CSV | --rows 10 --seed 2] [--feature-column Features]";
+    public const string Usage = "predict --model PATH [--input CSV | --rows 10 --seed 2] [--feature-column Features] [--loader gdtrainer|mlnet]";
 
     /// <summary>Runs the command.</summary>
     /// <exception cref="CommandLineException">The model path is missing, or the model has no such feature column.</exception>
@@ -29,10 +31,25 @@ public static class PredictCommand
         string? csv = options.GetString("--input", null);
         int rows = options.GetInt32("--rows", 10, minimum: 1);
         int seed = options.GetInt32("--seed", 2);
+        string loader = options.GetString("--loader", "gdtrainer")!;
         options.EnsureAllUsed();
 
         var mlContext = new MLContext(seed: 0);
-        ITransformer model = GradientDescentModel.Load(mlContext, path, out DataViewSchema inputSchema);
+        DataViewSchema inputSchema;
+        ITransformer model;
+        switch (loader)
+        {
+            case "gdtrainer":
+                model = GradientDescentModel.Load(mlContext, path, out inputSchema);
+                break;
+            case "mlnet":
+                mlContext.ComponentCatalog.RegisterAssembly(typeof(GradientDescentModel).Assembly);
+                model = mlContext.Model.Load(path, out inputSchema);
+                break;
+            default:
+                throw new CommandLineException($"--loader must be 'gdtrainer' (GradientDescentModel.Load) or 'mlnet' (mlContext.Model.Load), not '{loader}'.");
+        }
+
         DataViewSchema.Column column = inputSchema.GetColumnOrNull(featureColumn)
             ?? throw new CommandLineException($"The model's input has no column '{featureColumn}'; pass --feature-column.");
         int featureCount = column.Type is VectorDataViewType vector ? vector.Size : 1;

@@ -264,7 +264,7 @@ public abstract class GradientDescentTrainerOptions
     internal GradientDescentTrainerOptions Clone()
     {
         var copy = (GradientDescentTrainerOptions)MemberwiseClone();
-        copy.HiddenLayers = (int[])HiddenLayers.Clone();
+        copy.HiddenLayers = (int[])HiddenLayers?.Clone()!; // null stays null, for Validate's clear error.
         return copy;
     }
 

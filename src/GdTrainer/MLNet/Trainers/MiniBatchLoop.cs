@@ -107,8 +107,17 @@ internal sealed class MiniBatchLoop
     /// <summary>Re-cuts the (already shuffled) rows into batches of <paramref name="batchSize"/> rows, from the next epoch on.</summary>
     internal void SetBatchSize(int batchSize) => (_batches, _batchOrder) = CutBatches(_data, batchSize);
 
-    /// <summary>The learning rate of the latest step (of the first parameter group when a scheduler sets it).</summary>
-    internal float CurrentLearningRate => _scheduler?.LearningRate ?? _optimizer.LearningRate;
+    /// <summary>
+    /// The learning rate of the latest step (of the first parameter group when a scheduler sets it): the rate that step
+    /// used, not the one a per-batch scheduler has already set for the next step; before the first step, the starting rate.
+    /// </summary>
+    internal float CurrentLearningRate => float.IsNaN(_stepLearningRate) ? RateInEffect : _stepLearningRate;
+
+    /// <summary>The rate the optimizer would step with now.</summary>
+    private float RateInEffect => _scheduler?.LearningRate ?? _optimizer.LearningRate;
+
+    /// <summary>The rate of the latest step, recorded when it starts (NaN before the first).</summary>
+    private float _stepLearningRate = float.NaN;
 
     /// <summary>
     /// Advances the batch-order shuffles, the schedules and the batch size past the epochs of an earlier run (a warm start), so
@@ -208,6 +217,7 @@ internal sealed class MiniBatchLoop
                     : BaseLearningRate;
             }
 
+            _stepLearningRate = RateInEffect;
             _step++;
             _optimizer.ZeroGrad();
             float value;

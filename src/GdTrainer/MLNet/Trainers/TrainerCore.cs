@@ -21,7 +21,7 @@ internal sealed class TrainerCore
     /// <summary>An epoch loss this many times the initial loss means that training diverged.</summary>
     private const float DivergenceFactor = 1e4f;
 
-    /// <summary>A plateau whose last loss is this many times the best one is a rising loss, not convergence.</summary>
+    /// <summary>A plateau whose last loss is this many times the best one (above it by this minus 1 times its magnitude) is a rising loss, not convergence.</summary>
     private const float PlateauRiseFactor = 2f;
 
     private readonly GradientDescentTrainerOptions _options;
@@ -221,11 +221,13 @@ internal sealed class TrainerCore
             }
 
             bool plateau = monitor.Observe(loop.LastLoss, loop.LossNoise);
-            if (plateau && loss > PlateauRiseFactor * monitor.Best)
+            // Measured from the best loss in units of its magnitude: a loss without a floor at 0 (Poisson's NLL without the
+            // constant term goes negative where counts are large) is not rising because it is above twice its negative best.
+            if (plateau && loss - monitor.Best > (PlateauRiseFactor - 1) * Math.Abs(monitor.Best))
             {
                 // Epochs without improvement because the loss keeps rising: unstable, not converged.
                 throw TrainingErrors.Diverged(epoch,
-                    string.Create(CultureInfo.InvariantCulture, $"the training loss grew to {loss:G4}, more than {PlateauRiseFactor:G0} times its best {monitor.Best:G4}"),
+                    string.Create(CultureInfo.InvariantCulture, $"the training loss grew to {loss:G4}, far above its best {monitor.Best:G4}"),
                     loop.CurrentLearningRate, _options.L2Regularization);
             }
 
@@ -416,15 +418,14 @@ internal sealed class TrainerCore
         return outputs == 1 ? new LinearModel(featureCount) : new Linear(featureCount, outputs, generator: new Random(seed));
     }
 
-    /// <summary>Starts the output bias at the label mean (the optimum of the bias for centred features), for the model kinds whose output layer is known.</summary>
+    /// <summary>
+    /// Starts the output bias at the label mean (the optimum of the bias for centred features), for the model kinds whose output
+    /// layer is known: the linear model, an MLP, and a <see cref="Sequential"/> (a ModelFactory's usual model) that ends in a
+    /// <see cref="Linear"/> layer. Without it a factory-built model started near 0 and spent its first epochs on the label's offset.
+    /// </summary>
     private static void StartOutputBiasAt(Module model, float value)
     {
-        GdTrainer.Autograd.Tensor<float>? bias = model switch
-        {
-            LinearModel linear => linear.Bias,
-            Mlp mlp => mlp.LinearLayers[^1].Bias,
-            _ => null,
-        };
+        GdTrainer.Autograd.Tensor<float>? bias = OutputBias(model);
         if (bias is not null)
         {
             using (GdTrainer.Autograd.Autograd.NoGrad())
@@ -433,6 +434,15 @@ internal sealed class TrainerCore
             }
         }
     }
+
+    private static GdTrainer.Autograd.Tensor<float>? OutputBias(Module model) => model switch
+    {
+        LinearModel linear => linear.Bias,
+        Mlp mlp => mlp.LinearLayers[^1].Bias,
+        Linear linear => linear.Bias,
+        Sequential { Count: > 0 } sequential => OutputBias(sequential[sequential.Count - 1]),
+        _ => null,
+    };
 
     /// <summary>
     /// The weights in one group and the biases in another whose weight decay is 0. The weights' decay is
