@@ -20,6 +20,12 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "mlp-kernels")
+        {
+            MlpEpoch.StepKernelTimings.Run(args[1..]);
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }
