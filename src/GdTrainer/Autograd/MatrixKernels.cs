@@ -285,6 +285,8 @@ internal static class MatrixKernels
     /// </summary>
     internal const long MinimumSplitFlops = 300_000;
 
+    private const int PartsPerThread = 4;
+
     [ThreadStatic]
     private static ProductJob? t_job;
 
@@ -303,8 +305,11 @@ internal static class MatrixKernels
         int rowBlocks = (rows + BlockRows - 1) / BlockRows;
         int columnBlocks = columns / (BlockVectors * width);
         bool byRows = rowBlocks >= 2 * threads;
-        int parts = Math.Min(threads, byRows ? rowBlocks : columnBlocks);
-        if (parts < 2 || 2L * rows * inner * columns < MinimumSplitFlops)
+
+        // Up to 4 parts per thread: a helper descheduled in the middle of a part (a busy machine) then holds back
+        // only a small part, and whoever is running takes the rest.
+        int parts = Math.Min(PartsPerThread * threads, byRows ? rowBlocks : columnBlocks);
+        if (threads < 2 || parts < 2 || 2L * rows * inner * columns < MinimumSplitFlops)
         {
             Run(path, ref a, aRowStride, aInnerStride, ref b, bRowStride, ref c, cRowStride, rows, inner, columns, ref bias, epilogue);
             return;
