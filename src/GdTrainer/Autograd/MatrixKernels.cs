@@ -142,8 +142,9 @@ internal static class MatrixKernels
 
     /// <summary>
     /// <c>c[i, j] (+)= g[i] b[j]</c>: <see cref="MultiplyByTransposed"/> for k = 1 (the input gradient of a layer with one
-    /// output), one broadcast and a vector multiply(-add) per 8 elements. Measured for n = 256, d = 64 (AVX2, loaded
-    /// machine, best of 7 x 2,000 calls): 8.4 us through the packed micro-kernel (inner dimension 1), 1.6 us here.
+    /// output), one broadcast and a vector multiply(-add) per 8 elements. Measured for n = 256, d = 64 (AVX2, 2026-12-02):
+    /// 8.4 us through the packed micro-kernel with an inner dimension of 1 (wall clock, best of 7 x 2,000 calls, load
+    /// average ~15), 2.1-2.3 us here (thread CPU time, best of 15 x 500 calls, load average 50-90).
     /// </summary>
     private static void OuterProduct(ReadOnlySpan<float> g, ReadOnlySpan<float> b, Span<float> c, int n, int d, bool accumulate)
     {
@@ -284,7 +285,8 @@ internal static class MatrixKernels
 
     /// <summary>
     /// The smallest product (2 x rows x inner x columns flops) that <see cref="RunSplit"/> shares between threads when
-    /// <see cref="Autograd.IntraOpThreads"/> &gt; 1: below it, handing out the parts costs more than it saves.
+    /// <see cref="Autograd.IntraOpThreads"/> &gt; 1, so that tiny products are not handed out at all. Not tuned: set so
+    /// that the first layer's products of the MLP benchmark (0.66 MFLOP) are split (see <see cref="MatrixKernelThreads"/>).
     /// </summary>
     internal const long MinimumSplitFlops = 300_000;
 
