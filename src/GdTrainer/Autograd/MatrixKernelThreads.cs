@@ -11,7 +11,7 @@ namespace GdTrainer.Autograd;
 /// sleep on a semaphore, so an idle process burns no CPU.
 /// <para>Measured gain: none yet on the shared 2-core CI machine class, whose second core was never free while this
 /// was measured (load average 40-90, 2026-12-02): the kernels of one 20-64-64-1 step summed to 112 us with 2 threads
-/// against 122 us with 1 (wall-clock minima), and whole epochs were slower with 2 threads (median 5.2 s against
+/// against 122 us with 1 (wall-clock minima, within the noise), and whole epochs were slower with 2 threads (median 5.2 s against
 /// 2.6 s with the helper competing for the one busy core). That is why <see cref="Autograd.IntraOpThreads"/>
 /// defaults to 1; it needs measuring on an idle machine before anything relies on it.</para>
 /// </summary>
