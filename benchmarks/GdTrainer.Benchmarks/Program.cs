@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project benchmarks/GdTrainer.Benchmarks -- --filter '*SeedLoop*'
 // Without --filter, BenchmarkDotNet lists the benchmark classes and asks which to run;
 // `-- --list flat` prints every benchmark's name. Results go to ./BenchmarkDotNet.Artifacts/results.
+// `-- mlp-epoch [--hidden 64,256] [--epochs 5] [--phases]` runs issue #9's MLP epoch timing instead (MlpEpoch/MlpEpochCommand.cs).
 using BenchmarkDotNet.Running;
 
 namespace GdTrainer.Benchmarks;
@@ -9,7 +10,22 @@ namespace GdTrainer.Benchmarks;
 /// <summary>The entry point: hands the command line to BenchmarkDotNet's switcher.</summary>
 public static class Program
 {
-    /// <summary>Runs the benchmarks selected by <paramref name="args"/> (BenchmarkDotNet's options, e.g. <c>--filter</c>).</summary>
+    /// <summary>Runs the benchmarks selected by <paramref name="args"/> (BenchmarkDotNet's options, e.g. <c>--filter</c>), or the <c>mlp-epoch</c> command.</summary>
     /// <param name="args">BenchmarkDotNet command-line arguments.</param>
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "mlp-epoch")
+        {
+            MlpEpoch.MlpEpochCommand.Run(args[1..]);
+            return;
+        }
+
+        if (args.Length > 0 && args[0] == "mlp-kernels")
+        {
+            MlpEpoch.StepKernelTimings.Run(args[1..]);
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

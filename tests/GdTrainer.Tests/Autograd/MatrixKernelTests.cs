@@ -283,6 +283,39 @@ public sealed class MatrixKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(256, 20, 64)]
+    [InlineData(13, 5, 17)]
+    [InlineData(9, 3, 8)]
+    [InlineData(7, 4, 12)]
+    public void LinearReluBiasGradientIsTheMaskedColumnSumAddedToWhatIsThere(int n, int d, int k)
+    {
+        // The fused mask-and-column-sum pass: db[j] += sum_i (y[i, j] > 0 ? upstream[i, j] : 0), checked in double,
+        // with the bias gradient already holding values from an earlier backward (it must add, not overwrite).
+        (Tensor<float> x, Tensor<float> w, Tensor<float> b, Tensor<float> upstream) = FloatLayer(n, d, k, seed: 3 * (n + k));
+        Tensor<float> first = Functional.LinearRelu(x, w, b);
+        (first * upstream).Sum().Backward();
+        float[] before = b.Grad!.ToArray();
+        Tensor<float> y = Functional.LinearRelu(x, w, b);
+        (y * upstream).Sum().Backward();
+
+        float[] output = y.Data.ToArray(), up = upstream.Data.ToArray(), grad = b.Grad!.ToArray();
+        Assert.Contains(output, value => value == 0);
+        for (int j = 0; j < k; j++)
+        {
+            double expected = 0, scale = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double value = output[(i * k) + j] > 0 ? up[(i * k) + j] : 0;
+                expected += value;
+                scale += Math.Abs(value);
+            }
+
+            Assert.Equal(2 * expected, grad[j], 1e-5 * (1 + scale));
+            Assert.Equal(expected, before[j], 1e-5 * (1 + scale));
+        }
+    }
+
     private static (Tensor<float> X, Tensor<float> W, Tensor<float> B, Tensor<float> Upstream) FloatLayer(int n, int d, int k, int seed)
     {
         var x = Tensor.From(ToFloat(Random(n * d, seed)), [n, d], requiresGrad: true);
