@@ -67,6 +67,7 @@ public static class GradientDescentModel
     /// <param name="inputSchema">The schema of the data the model is applied to (e.g. <c>data.Schema</c>).</param>
     /// <param name="path">The file to write; an existing file is replaced unless it is read-only.</param>
     /// <exception cref="DirectoryNotFoundException">The directory of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> is a directory; nothing is written.</exception>
     /// <exception cref="UnauthorizedAccessException">
     /// <paramref name="path"/> is a read-only file (its <see cref="FileAttributes.ReadOnly"/> attribute is set, on Unix: no write
     /// permission bit), which <c>mlContext.Model.Save</c> refuses too; nothing is written. Checked explicitly, so that a process
@@ -85,6 +86,11 @@ public static class GradientDescentModel
         if (!Directory.Exists(directory))
         {
             throw new DirectoryNotFoundException($"Cannot save the model to '{fullPath}': the directory '{directory}' does not exist. Create it first.");
+        }
+
+        if (Directory.Exists(fullPath))
+        {
+            throw new IOException($"Cannot save the model to '{fullPath}': that is a directory, so nothing was written. Pass a file path such as '{Path.Combine(fullPath, "model.zip")}'.");
         }
 
         if (File.Exists(fullPath) && (File.GetAttributes(fullPath) & FileAttributes.ReadOnly) != 0)
@@ -155,7 +161,7 @@ public static class GradientDescentModel
     /// transformer, otherwise a <see cref="Microsoft.ML.Data.TransformerChain{TLastTransformer}"/> of
     /// <see cref="ITransformer"/> in which the trained transformer appears where it was when saved.
     /// </returns>
-    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist, or is a directory.</exception>
     /// <exception cref="InvalidDataException">
     /// The file is damaged (an entry fails its CRC-32, SHA-256 or length check: the message names the file and the entry),
     /// truncated, not a zip archive, or not a model ML.NET can read (the inner exception holds ML.NET's error). The message
@@ -168,7 +174,9 @@ public static class GradientDescentModel
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
         {
-            throw new FileNotFoundException($"The model file '{fullPath}' does not exist.", fullPath);
+            throw new FileNotFoundException(
+                Directory.Exists(fullPath) ? $"The model file '{fullPath}' is a directory, not a model file." : $"The model file '{fullPath}' does not exist.",
+                fullPath);
         }
 
         mlContext.ComponentCatalog.RegisterAssembly(typeof(GradientDescentModel).Assembly);

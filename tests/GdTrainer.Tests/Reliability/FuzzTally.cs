@@ -51,9 +51,25 @@ internal sealed class FuzzTally
         return sum;
     }
 
-    internal void Add(MutationKind kind, FuzzOutcome outcome, string detail)
+    /// <summary>The longest time a case took to give its result (hangs excluded).</summary>
+    internal TimeSpan SlowestCase { get; private set; }
+
+    /// <summary>The cases that gave a result, but only after the slow-case limit.</summary>
+    internal int SlowCases { get; private set; }
+
+    internal void Add(MutationKind kind, FuzzOutcome outcome, string detail, TimeSpan duration, TimeSpan slow)
     {
         Cases++;
+        if (outcome != FuzzOutcome.Hang && duration > slow)
+        {
+            SlowCases++;
+        }
+
+        if (outcome != FuzzOutcome.Hang && duration > SlowestCase)
+        {
+            SlowestCase = duration;
+        }
+
         _counts[(kind, outcome)] = _counts.GetValueOrDefault((kind, outcome)) + 1;
         if (outcome is FuzzOutcome.CleanError or FuzzOutcome.UncleanError or FuzzOutcome.ErrorWhileScoring)
         {
@@ -71,10 +87,11 @@ internal sealed class FuzzTally
         }
     }
 
-    internal string Summary(string route, int first, int cases, TimeSpan elapsed)
+    /// <summary>The counts as text; <paramref name="next"/> is the index after the last case run (where a run stopped by a hang resumes).</summary>
+    internal string Summary(string route, int first, int next, TimeSpan elapsed)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy-MM-dd} route={route} cases={cases} (indices {first}..{first + cases - 1}) in {elapsed.TotalSeconds:F1} s ({elapsed.TotalMilliseconds / Math.Max(1, cases):F2} ms/case):");
+        text.Append(CultureInfo.InvariantCulture, $"{DateTime.UtcNow:yyyy-MM-dd HH:mm}Z route={route} cases={Cases} (indices {first}..{next - 1}) next={next} in {elapsed.TotalSeconds:F1} s ({elapsed.TotalMilliseconds / Math.Max(1, Cases):F2} ms/case, slowest {SlowestCase.TotalMilliseconds:F0} ms, {SlowCases} slow):");
         foreach (FuzzOutcome outcome in Outcomes)
         {
             text.Append(CultureInfo.InvariantCulture, $" {outcome}={Count(outcome)}");

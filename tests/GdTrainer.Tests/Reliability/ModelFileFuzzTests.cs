@@ -27,8 +27,12 @@ using Options = GdTrainer.MLNet.GradientDescentRegressionTrainer.Options;
 /// </remarks>
 public sealed class ModelFileFuzzTests : IDisposable
 {
-    /// <summary>A load and score of this tiny model takes well under 100 ms even on a busy machine; a hang is endless.</summary>
-    private static readonly TimeSpan s_caseTimeLimit = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// A load and score of this tiny model takes 10 to 100 ms, but on this shared 2-core machine at a load average of 80
+    /// a case was seen to take 8.8 s. A case without a result after this long is counted slow and given until
+    /// <see cref="HangSeconds"/> before it is called a hang (a real hang never ends, so the wait costs only real hangs).
+    /// </summary>
+    private static readonly TimeSpan s_slowCase = TimeSpan.FromSeconds(5);
 
     /// <summary>Case i draws its damage from <c>new Random(BaseSeed + i)</c>: the same on every run and machine.</summary>
     private const int BaseSeed = 20261202;
@@ -103,9 +107,13 @@ public sealed class ModelFileFuzzTests : IDisposable
             exception => exception.Message.Length > 0,
             Setting("GDTRAINER_FUZZ_PLAIN_CASES", 60));
 
-        // Recorded, not asserted: the issue found different scores and hangs here, inside ML.NET's own parsers.
-        Assert.Equal(tally.Cases, FuzzTally.Outcomes.Sum(tally.Count));
+        // Recorded, not asserted: the issue found different scores and hangs here, inside ML.NET's own parsers. Asserted:
+        // every exception carries a message (an exception without one would be UncleanError on this route).
+        Assert.Equal(0, tally.Count(FuzzOutcome.UncleanError));
     }
+
+    /// <summary>Seconds without a result after which a case is a hang: <c>GDTRAINER_FUZZ_HANG_SECONDS</c>, default 60.</summary>
+    private static int HangSeconds => Setting("GDTRAINER_FUZZ_HANG_SECONDS", 60);
 
     private static bool IsCleanHelperError(Exception exception) =>
         exception is InvalidDataException
@@ -123,26 +131,33 @@ public sealed class ModelFileFuzzTests : IDisposable
         int first = Setting("GDTRAINER_FUZZ_FIRST_CASE", 0);
         var tally = new FuzzTally();
         var clock = Stopwatch.StartNew();
+        int next = first;
         for (int index = first; index < first + cases; index++)
         {
+            next = index + 1;
             Mutation mutation = mutator.Mutate(new Random(unchecked(BaseSeed + index)));
             string path = Path.Combine(_directory, $"{route}-{index}.zip");
             File.WriteAllBytes(path, mutation.Bytes);
+            long started = clock.ElapsedTicks;
             (FuzzOutcome outcome, string detail) = RunCase(path, expected, load, isClean);
-            tally.Add(mutation.Kind, outcome, detail);
+            tally.Add(mutation.Kind, outcome, detail, TimeSpan.FromSeconds((clock.ElapsedTicks - started) / (double)Stopwatch.Frequency), s_slowCase);
             if (outcome is FuzzOutcome.DifferentScores or FuzzOutcome.Hang or FuzzOutcome.UncleanError or FuzzOutcome.ErrorWhileScoring)
             {
                 string entries = string.Join(", ", mutation.Entry is null ? mutator.DamagedEntries(mutation.Bytes) : [mutation.Entry]);
                 tally.AddFailure(entries, $"case {index}: {mutation.Description} (damaged: {entries}) -> {outcome}: {detail}");
             }
 
-            if (outcome != FuzzOutcome.Hang)
+            if (outcome == FuzzOutcome.Hang)
             {
-                File.Delete(path);
+                // The hung thread cannot be stopped and keeps a core busy until the process ends: stop here, so that a
+                // long run goes on in a new process from GDTRAINER_FUZZ_FIRST_CASE = next (see docs/reliability.md).
+                break;
             }
+
+            File.Delete(path);
         }
 
-        string summary = tally.Summary(route, first, cases, clock.Elapsed);
+        string summary = tally.Summary(route, first, next, clock.Elapsed);
         _output.WriteLine(summary);
         string? report = Environment.GetEnvironmentVariable("GDTRAINER_FUZZ_REPORT");
         if (!string.IsNullOrEmpty(report))
@@ -181,9 +196,10 @@ public sealed class ModelFileFuzzTests : IDisposable
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
-        if (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(s_caseTimeLimit))
+        WaitHandle done = ((IAsyncResult)task).AsyncWaitHandle;
+        if (!done.WaitOne(s_slowCase) && !done.WaitOne(TimeSpan.FromSeconds(HangSeconds) - s_slowCase))
         {
-            return (FuzzOutcome.Hang, $"no result after {s_caseTimeLimit.TotalSeconds} s");
+            return (FuzzOutcome.Hang, $"no result after {HangSeconds} s");
         }
 
         (float[]? actual, Exception? error, bool whileScoring) = task.Result;
