@@ -307,6 +307,8 @@ public static class GradientDescentModel
             throw ManifestDamaged(fullPath, "it is not valid UTF-8");
         }
 
+        // Every manifest version keeps its first line and its last (its own SHA-256), so that damage (checked first) is
+        // told apart from a manifest of a newer format.
         string[] lines = text.Split('\n');
         const string HashPrefix = "manifest-sha256 ";
         if (lines.Length < 4 || lines[^1].Length != 0 || !lines[^2].StartsWith(HashPrefix, StringComparison.Ordinal))
