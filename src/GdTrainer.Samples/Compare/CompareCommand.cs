@@ -23,7 +23,7 @@ public static class CompareCommand
 
     /// <summary>One line per option, for the usage text.</summary>
     public const string Usage =
-        "compare [--data generated|friedman|housing|taxi|PATH] [--data-dir ../shared/data] [--label COLUMN] [--normalizer none|fixzero|meanvariance] [--rows 100000 (friedman: 25000)] [--features 20] [--seed 42] [--repeat 1] [--test-fraction 0.2] [--trainers all|sdca,linear,mlp,fasttree] [--warm-fit true] [--epochs N] [--learning-rate R] [--batch-size 256] [--hidden 64,64] [--optimizer adam|adamw|sgd] [--mlp-learning-rate 0.001] [--mlp-epochs 500] [--mlp-batch-size 32] [--validation-fraction 0.2] [--early-stopping-patience 30] [--l2 0] [--dropout 0] [--plot compare-loss.png]";
+        "compare [--data generated|friedman|housing|taxi|PATH] [--data-dir ../shared/data] [--label COLUMN] [--normalizer none|fixzero|meanvariance] [--rows 100000 (friedman: 25000)] [--features 20] [--seed 42] [--repeat 1] [--test-fraction 0.2] [--trainers all|sdca,linear,mlp,fasttree] [--warm-fit true] [--epochs N] [--learning-rate R] [--batch-size 256] [--hidden 64,64] [--optimizer adam|adamw|sgd] [--mlp-learning-rate 0.001] [--mlp-epochs 500] [--mlp-batch-size 32] [--validation-fraction 0.2 (0: no early stopping)] [--early-stopping-patience 30] [--l2 0] [--dropout 0] [--plot compare-loss.png]";
 
     /// <summary>Runs the comparison with the options given and prints the table to <paramref name="output"/>.</summary>
     /// <exception cref="CommandLineException">An option is unknown or out of range.</exception>
@@ -178,7 +178,7 @@ public static class CompareCommand
         $"GdTrainer linear (batch {settings.LinearBatchSize}, lr {(settings.LinearLearningRate is { } rate ? rate.ToString(CultureInfo.InvariantCulture) : "derived")})");
 
     private static string MlpName(CompareSettings settings) => string.Create(CultureInfo.InvariantCulture,
-        $"GdTrainer MLP [{string.Join(", ", settings.Hidden)}] ({settings.Optimizer} {settings.MlpLearningRate}, batch {settings.MlpBatchSize}{(settings.L2 > 0 ? $", L2 {settings.L2}" : string.Empty)}{(settings.Dropout > 0 ? $", dropout {settings.Dropout}" : string.Empty)})");
+        $"GdTrainer MLP [{string.Join(", ", settings.Hidden)}] ({settings.Optimizer} {settings.MlpLearningRate}, batch {settings.MlpBatchSize}{(settings.ValidationFraction > 0 ? $", early stopping on {settings.ValidationFraction:P0}" : string.Empty)}{(settings.L2 > 0 ? $", L2 {settings.L2}" : string.Empty)}{(settings.Dropout > 0 ? $", dropout {settings.Dropout}" : string.Empty)})");
 
     private static GradientDescentRegressionTrainer.Options LinearOptions(CompareSettings settings, int seed)
     {
@@ -210,7 +210,7 @@ public static class CompareCommand
         options.NumberOfEpochs = settings.MlpEpochs;
         options.BatchSize = settings.MlpBatchSize;
         options.ValidationFraction = settings.ValidationFraction;
-        options.EarlyStopping = new EarlyStopping { Patience = settings.EarlyStoppingPatience };
+        options.EarlyStopping = settings.ValidationFraction > 0 ? new EarlyStopping { Patience = settings.EarlyStoppingPatience } : null; // 0: no hold-out, no early stopping
         options.L2Regularization = settings.L2;
         options.Dropout = settings.Dropout;
         return options;

@@ -97,7 +97,7 @@ internal sealed class CompareSettings
             MlpLearningRate = options.GetPositiveSingle("--mlp-learning-rate", MlpRecipe.LearningRate),
             MlpEpochs = options.GetInt32("--mlp-epochs", MlpRecipe.NumberOfEpochs, minimum: 1),
             MlpBatchSize = options.GetInt32("--mlp-batch-size", MlpRecipe.BatchSize, minimum: 1),
-            ValidationFraction = options.GetPositiveSingle("--validation-fraction", MlpRecipe.ValidationFraction),
+            ValidationFraction = GetNonNegativeSingle(options, "--validation-fraction", MlpRecipe.ValidationFraction),
             EarlyStoppingPatience = options.GetInt32("--early-stopping-patience", MlpRecipe.EarlyStoppingPatience, minimum: 1),
             L2 = GetNonNegativeSingle(options, "--l2", MlpRecipe.L2Regularization),
             Dropout = GetNonNegativeSingle(options, "--dropout", MlpRecipe.Dropout),
