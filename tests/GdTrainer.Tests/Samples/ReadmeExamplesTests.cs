@@ -8,6 +8,7 @@ using GdTrainer.Tests.MLNet;
 using GdTrainer.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML;
+using System.Text.RegularExpressions;
 
 /// <summary>
 /// Runs the README's trainer examples, copied verbatim between the <c>README:</c> markers (keep them in sync when either
@@ -67,8 +68,6 @@ public sealed class ReadmeExamplesTests
         float[] truth = [1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f];
         IDataView trainData = RegressionData.Generate(120, truth, 0f, 1f, seed: 11).ToDataView(mlContext);
         IDataView validationData = RegressionData.Generate(400, truth, 0f, 1f, seed: 12).ToDataView(mlContext);
-        var output = new StringWriter();
-
         // README: begin early stopping
         var trainer = mlContext.Regression.Trainers.GradientDescent(new GradientDescentRegressionTrainer.Options
         {
@@ -80,10 +79,10 @@ public sealed class ReadmeExamplesTests
         GradientDescentRegressionTransformer model = trainer.Fit(trainData, validationData);
 
         TrainingHistory history = model.Model.History;
-        output.WriteLine(history);   // early-stopped at epoch 44, best epoch 24 restored
+        Console.WriteLine(history);   // "early-stopped at epoch 34, best epoch 14 restored"
         foreach (EpochReport epoch in history.Epochs)
         {
-            output.WriteLine($"epoch {epoch.Epoch}: training loss {epoch.TrainingLoss:F4}, validation loss {epoch.ValidationLoss:F4}");
+            Console.WriteLine($"epoch {epoch.Epoch}: training loss {epoch.TrainingLoss:F4}, validation loss {epoch.ValidationLoss:F4}");
         }
         // README: end early stopping
 
@@ -99,7 +98,7 @@ public sealed class ReadmeExamplesTests
         double validationMse = mlContext.Regression.Evaluate(model.Transform(validationData)).MeanSquaredError;
         Assert.Equal(validation.Min(), validationMse, 1e-4);
         Assert.True(history.Epochs[^1].TrainingLoss < validation.Min(), $"final training loss {history.Epochs[^1].TrainingLoss} vs best validation {validation.Min()}");
-        Assert.Contains($"early-stopped at epoch {history.EpochsRun}, best epoch {best} restored", output.ToString(), StringComparison.Ordinal);
+        Assert.Equal($"early-stopped at epoch {history.EpochsRun}, best epoch {best} restored", history.ToString());
     }
 
     [Fact]
@@ -194,5 +193,27 @@ public sealed class ReadmeExamplesTests
         int last = logged.Model.EpochsRun;
         Assert.Equal(new[] { 1, 10, 20, 30 }.Where(epoch => epoch < last).Append(last).Distinct(), loggedEpochs);
         Assert.All(epochEvents, e => Assert.Equal(logged.Model.History.Epochs[(int)e.State["Epoch"]! - 1].ValidationLoss, (float)e.State["ValidationLoss"]!));
+    }
+
+    [Fact]
+    public void TheReadmeShowsEachExampleOfThisFileVerbatim()
+    {
+        string root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "GdTrainer.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException($"No GdTrainer.sln above {AppContext.BaseDirectory}.");
+        }
+
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
+        string source = File.ReadAllText(Path.Combine(root, "tests", "GdTrainer.Tests", "Samples", "ReadmeExamplesTests.cs")).ReplaceLineEndings("\n");
+        MatchCollection examples = Regex.Matches(source, @"// README: begin (?<name>[a-z ]+)\n(?<code>.*?)\n *// README: end \k<name>", RegexOptions.Singleline);
+        Assert.Equal(5, examples.Count);
+        foreach (Match example in examples)
+        {
+            string[] lines = example.Groups["code"].Value.Split('\n');
+            int indent = lines.Where(line => line.Trim().Length > 0).Min(line => line.Length - line.TrimStart().Length);
+            string code = string.Join("\n", lines.Select(line => line.Length >= indent ? line[indent..] : line.TrimStart()));
+            Assert.True(readme.Contains("```csharp\n" + code + "\n```", StringComparison.Ordinal), $"README.md lacks the example '{example.Groups["name"].Value}' as a csharp block:\n{code}");
+        }
     }
 }
