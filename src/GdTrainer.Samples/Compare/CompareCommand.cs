@@ -152,12 +152,18 @@ public static class CompareCommand
         ITransformer model = create().Fit(train);
         TimeSpan firstFit = stopwatch.Elapsed;
         TimeSpan? warmFit = null;
+        TimeSpan? warmCpu = null;
         if (settings.WarmFit)
         {
             // The same fit again: the JIT and ML.NET's one-time set-up are done, so this is the cost a service pays per model.
+            // The process's CPU time beside the wall clock: on a shared machine the wall clock also counts the time others ran.
+            using var process = Process.GetCurrentProcess();
+            TimeSpan cpuBefore = process.TotalProcessorTime;
             stopwatch.Restart();
             model = create().Fit(train);
             warmFit = stopwatch.Elapsed;
+            process.Refresh();
+            warmCpu = process.TotalProcessorTime - cpuBefore;
         }
 
         RegressionMetrics metrics = mlContext.Regression.Evaluate(model.Transform(test));
@@ -171,7 +177,7 @@ public static class CompareCommand
             _ => ("-", "-", null),
         };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: R² {metrics.RSquared:F4}, {stopped}, fit {firstFit.TotalSeconds:F3} s"));
-        return new TrainerResult(name, seed, metrics, firstFit, warmFit, epochs, stopped, history);
+        return new TrainerResult(name, seed, metrics, firstFit, warmFit, warmCpu, epochs, stopped, history);
     }
 
     private static string LinearName(CompareSettings settings) => string.Create(CultureInfo.InvariantCulture,
@@ -219,21 +225,21 @@ public static class CompareCommand
     private static void WriteTable(TextWriter output, List<TrainerResult> results, bool withSeed)
     {
         int width = Math.Max(40, results.Max(result => result.Name.Length));
-        output.WriteLine($"| {"trainer".PadRight(width)} | {"RMSE",9} | {"MAE",9} | {"R²",7} | {"fit (1st)",10} | {"fit (warm)",10} | {"epochs",9} | stopped{(withSeed ? " | seed" : string.Empty)}");
-        output.WriteLine($"|{new string('-', width + 2)}|{new string('-', 10)}:|{new string('-', 10)}:|{new string('-', 8)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 10)}:|---{(withSeed ? "|---:" : string.Empty)}");
+        output.WriteLine($"| {"trainer".PadRight(width)} | {"RMSE",9} | {"MAE",9} | {"R²",7} | {"fit (1st)",10} | {"fit (warm)",10} | {"CPU (warm)",10} | {"epochs",9} | stopped{(withSeed ? " | seed" : string.Empty)}");
+        output.WriteLine($"|{new string('-', width + 2)}|{new string('-', 10)}:|{new string('-', 10)}:|{new string('-', 8)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 10)}:|---{(withSeed ? "|---:" : string.Empty)}");
         foreach (TrainerResult result in results)
         {
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {result.Name.PadRight(width)} | {result.Metrics.RootMeanSquaredError,9:F4} | {result.Metrics.MeanAbsoluteError,9:F4} | {result.Metrics.RSquared,7:F4} | {Seconds(result.FirstFit),10} | {(result.WarmFit is { } warm ? Seconds(warm) : "-"),10} | {result.Epochs,9} | {result.Stopped}{(withSeed ? $" | {result.Seed}" : string.Empty)}"));
+                $"| {result.Name.PadRight(width)} | {result.Metrics.RootMeanSquaredError,9:F4} | {result.Metrics.MeanAbsoluteError,9:F4} | {result.Metrics.RSquared,7:F4} | {Seconds(result.FirstFit),10} | {(result.WarmFit is { } warm ? Seconds(warm) : "-"),10} | {(result.WarmCpu is { } cpu ? Seconds(cpu) : "-"),10} | {result.Epochs,9} | {result.Stopped}{(withSeed ? $" | {result.Seed}" : string.Empty)}"));
         }
     }
 
     private static void WriteMeans(TextWriter output, List<TrainerResult> results)
     {
         int width = Math.Max(40, results.Max(result => result.Name.Length));
-        output.WriteLine($"| {"trainer".PadRight(width)} | {"mean RMSE",9} | {"mean MAE",9} | {"mean R²",7} | {"R² min..max",15} | {"mean fit (1st)",14} | {"mean fit (warm)",15} | {"mean epochs",11} |");
-        output.WriteLine($"|{new string('-', width + 2)}|{new string('-', 10)}:|{new string('-', 10)}:|{new string('-', 8)}:|{new string('-', 16)}:|{new string('-', 15)}:|{new string('-', 16)}:|{new string('-', 12)}:|");
+        output.WriteLine($"| {"trainer".PadRight(width)} | {"mean RMSE",9} | {"mean MAE",9} | {"mean R²",7} | {"R² min..max",15} | {"mean fit (1st)",14} | {"mean fit (warm)",15} | {"mean CPU (warm)",15} | {"mean epochs",11} |");
+        output.WriteLine($"|{new string('-', width + 2)}|{new string('-', 10)}:|{new string('-', 10)}:|{new string('-', 8)}:|{new string('-', 16)}:|{new string('-', 15)}:|{new string('-', 16)}:|{new string('-', 16)}:|{new string('-', 12)}:|");
         foreach (IGrouping<string, TrainerResult> group in results.GroupBy(result => result.Name))
         {
             TrainerResult[] runs = [.. group];
@@ -242,12 +248,12 @@ public static class CompareCommand
                 : double.NaN;
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {group.Key.PadRight(width)} | {runs.Average(run => run.Metrics.RootMeanSquaredError),9:F4} | {runs.Average(run => run.Metrics.MeanAbsoluteError),9:F4} | {runs.Average(run => run.Metrics.RSquared),7:F4} | {$"{runs.Min(run => run.Metrics.RSquared):F4}..{runs.Max(run => run.Metrics.RSquared):F4}",15} | {Seconds(TimeSpan.FromTicks((long)runs.Average(run => run.FirstFit.Ticks))),14} | {(runs.All(run => run.WarmFit is not null) ? Seconds(TimeSpan.FromTicks((long)runs.Average(run => run.WarmFit!.Value.Ticks))) : "-"),15} | {(double.IsNaN(epochs) ? "-" : epochs.ToString("F1", CultureInfo.InvariantCulture)),11} |"));
+                $"| {group.Key.PadRight(width)} | {runs.Average(run => run.Metrics.RootMeanSquaredError),9:F4} | {runs.Average(run => run.Metrics.MeanAbsoluteError),9:F4} | {runs.Average(run => run.Metrics.RSquared),7:F4} | {$"{runs.Min(run => run.Metrics.RSquared):F4}..{runs.Max(run => run.Metrics.RSquared):F4}",15} | {Seconds(TimeSpan.FromTicks((long)runs.Average(run => run.FirstFit.Ticks))),14} | {(runs.All(run => run.WarmFit is not null) ? Seconds(TimeSpan.FromTicks((long)runs.Average(run => run.WarmFit!.Value.Ticks))) : "-"),15} | {(runs.All(run => run.WarmCpu is not null) ? Seconds(TimeSpan.FromTicks((long)runs.Average(run => run.WarmCpu!.Value.Ticks))) : "-"),15} | {(double.IsNaN(epochs) ? "-" : epochs.ToString("F1", CultureInfo.InvariantCulture)),11} |"));
         }
     }
 
     private static string Seconds(TimeSpan time) => string.Create(CultureInfo.InvariantCulture, $"{time.TotalSeconds:F3} s");
 
     private sealed record TrainerResult(
-        string Name, int Seed, RegressionMetrics Metrics, TimeSpan FirstFit, TimeSpan? WarmFit, string Epochs, string Stopped, TrainingHistory? History);
+        string Name, int Seed, RegressionMetrics Metrics, TimeSpan FirstFit, TimeSpan? WarmFit, TimeSpan? WarmCpu, string Epochs, string Stopped, TrainingHistory? History);
 }
