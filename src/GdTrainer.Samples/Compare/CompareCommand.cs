@@ -77,7 +77,7 @@ public static class CompareCommand
         {
             string written = PngPlots.SaveTrainingAndValidationLoss(
                 settings.PlotPath, plotted.TrainingLosses(), plotted.ValidationLosses(),
-                $"{plottedName}: loss per epoch (seed {settings.Seed})", plotted.RestoredEpoch);
+                $"{WithoutSettings(plottedName)}: loss per epoch (seed {settings.Seed})", plotted.RestoredEpoch);
             output.WriteLine();
             output.WriteLine($"loss curves: {written}");
         }
@@ -251,6 +251,9 @@ public static class CompareCommand
                 $"| {group.Key.PadRight(width)} | {runs.Average(run => run.Metrics.RootMeanSquaredError),9:F4} | {runs.Average(run => run.Metrics.MeanAbsoluteError),9:F4} | {runs.Average(run => run.Metrics.RSquared),7:F4} | {$"{runs.Min(run => run.Metrics.RSquared):F4}..{runs.Max(run => run.Metrics.RSquared):F4}",15} | {Seconds(TimeSpan.FromTicks((long)runs.Average(run => run.FirstFit.Ticks))),14} | {(runs.All(run => run.WarmFit is not null) ? Seconds(TimeSpan.FromTicks((long)runs.Average(run => run.WarmFit!.Value.Ticks))) : "-"),15} | {(runs.All(run => run.WarmCpu is not null) ? Seconds(TimeSpan.FromTicks((long)runs.Average(run => run.WarmCpu!.Value.Ticks))) : "-"),15} | {(double.IsNaN(epochs) ? "-" : epochs.ToString("F1", CultureInfo.InvariantCulture)),11} |"));
         }
     }
+
+    /// <summary>The trainer's name without its settings in parentheses, short enough for a chart title.</summary>
+    private static string WithoutSettings(string name) => name.IndexOf(" (", StringComparison.Ordinal) is > 0 and int end ? name[..end] : name;
 
     private static string Seconds(TimeSpan time) => string.Create(CultureInfo.InvariantCulture, $"{time.TotalSeconds:F3} s");
 

@@ -167,10 +167,16 @@ public static class PngPlots
         plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel("loss (log scale)");
+        double lowest = double.MaxValue, highest = double.MinValue;
+        foreach (double value in trainingCurve.Data.GetScatterPoints().Select(point => point.Y).Concat(validationLosses))
+        {
+            (lowest, highest) = (Math.Min(lowest, value), Math.Max(highest, value));
+        }
+
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
+            IntegerTicksOnly = highest - lowest >= 2, // Powers of ten when the curves span two decades; else ticks in between, labelled with their loss.
             LabelFormatter = exponent => Math.Pow(10, exponent).ToString("G3", System.Globalization.CultureInfo.InvariantCulture),
         };
         plot.ShowLegend(Alignment.UpperRight);
