@@ -106,6 +106,83 @@ public static class PngPlots
         return Save(plot, path);
     }
 
+    /// <summary>
+    /// Draws the training and the validation loss per epoch (epochs without a validation loss, NaN, are left out of its
+    /// curve) and, when given, a vertical line at the epoch whose weights the model kept; saves it as a PNG.
+    /// </summary>
+    /// <param name="path">Where to write the PNG; its directory is created if needed.</param>
+    /// <param name="training">The training loss of each epoch.</param>
+    /// <param name="validation">The validation loss of each epoch, as long as <paramref name="training"/>.</param>
+    /// <param name="title">The chart's title.</param>
+    /// <param name="keptEpoch">The epoch (from 1) whose weights the model holds, or null for no marker.</param>
+    /// <returns>The full path of the written file.</returns>
+    /// <exception cref="ArgumentException">The two curves' lengths differ.</exception>
+    public static string SaveTrainingAndValidationLoss(string path, ReadOnlySpan<float> training, ReadOnlySpan<float> validation, string title, int? keptEpoch)
+    {
+        if (training.Length != validation.Length)
+        {
+            throw new ArgumentException(
+                $"Both curves need one value per epoch, but the training loss has {training.Length} and the validation loss {validation.Length}.", nameof(validation));
+        }
+
+        var plot = new Plot();
+        var epochs = new double[training.Length];
+        for (int i = 0; i < epochs.Length; i++)
+        {
+            epochs[i] = i + 1;
+        }
+
+        // Log scale: the first epochs' loss is often 10-100x the last ones', which would flatten the part that matters.
+        var trainingCurve = plot.Add.ScatterLine(epochs, Log10(training));
+        trainingCurve.LegendText = "training loss";
+        trainingCurve.LineWidth = 2;
+
+        var validationEpochs = new List<double>(validation.Length);
+        var validationLosses = new List<double>(validation.Length);
+        for (int i = 0; i < validation.Length; i++)
+        {
+            if (!float.IsNaN(validation[i]))
+            {
+                validationEpochs.Add(i + 1);
+                validationLosses.Add(Math.Log10(Math.Max(validation[i], float.Epsilon)));
+            }
+        }
+
+        if (validationLosses.Count > 0)
+        {
+            var validationCurve = plot.Add.ScatterLine(validationEpochs.ToArray(), validationLosses.ToArray());
+            validationCurve.LegendText = "validation loss";
+            validationCurve.LineWidth = 2;
+            validationCurve.Color = Colors.OrangeRed;
+        }
+
+        if (keptEpoch is { } kept)
+        {
+            var marker = plot.Add.VerticalLine(kept);
+            marker.LegendText = $"weights kept: epoch {kept}";
+            marker.LinePattern = LinePattern.Dashed;
+            marker.Color = Colors.Gray;
+        }
+
+        plot.Title(title);
+        plot.XLabel("epoch");
+        plot.YLabel("loss (log scale)");
+        double lowest = double.MaxValue, highest = double.MinValue;
+        foreach (double value in trainingCurve.Data.GetScatterPoints().Select(point => point.Y).Concat(validationLosses))
+        {
+            (lowest, highest) = (Math.Min(lowest, value), Math.Max(highest, value));
+        }
+
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = highest - lowest >= 2, // Powers of ten when the curves span two decades; else ticks in between, labelled with their loss.
+            LabelFormatter = exponent => Math.Pow(10, exponent).ToString("G3", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        plot.ShowLegend(Alignment.UpperRight);
+        return Save(plot, path);
+    }
+
     private static string Save(Plot plot, string path)
     {
         string fullPath = Path.GetFullPath(path);
@@ -130,6 +207,17 @@ public static class PngPlots
         }
 
         return fullPath;
+    }
+
+    private static double[] Log10(ReadOnlySpan<float> values)
+    {
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            result[i] = Math.Log10(Math.Max(values[i], float.Epsilon));
+        }
+
+        return result;
     }
 
     private static double[] ToDoubles(ReadOnlySpan<float> values)

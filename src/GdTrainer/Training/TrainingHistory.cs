@@ -64,15 +64,18 @@ public sealed class TrainingHistory
     }
 
     /// <summary>A sentence on how training ended, e.g. "early-stopped at epoch 40, best epoch 30 restored".</summary>
-    public override string ToString() => StopReason switch
+    public override string ToString()
     {
-        TrainingStopReason.Converged => string.Create(CultureInfo.InvariantCulture, $"converged at epoch {EpochsRun}"),
-        TrainingStopReason.Cancelled => string.Create(CultureInfo.InvariantCulture, $"cancelled after epoch {EpochsRun}"),
-        TrainingStopReason.EarlyStopped => RestoredEpoch is { } best
-            ? string.Create(CultureInfo.InvariantCulture, $"early-stopped at epoch {EpochsRun}, best epoch {best} restored")
-            : string.Create(CultureInfo.InvariantCulture, $"early-stopped at epoch {EpochsRun}"),
-        TrainingStopReason.EpochLimit => string.Create(CultureInfo.InvariantCulture, $"reached the epoch limit ({EpochsRun})") +
-            (RestoredEpoch is { } restored ? string.Create(CultureInfo.InvariantCulture, $", best epoch {restored} restored") : string.Empty),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{EpochsRun} epochs"),
-    };
+        string stopped = StopReason switch
+        {
+            TrainingStopReason.Converged => string.Create(CultureInfo.InvariantCulture, $"converged at epoch {EpochsRun}"),
+            TrainingStopReason.Cancelled => string.Create(CultureInfo.InvariantCulture, $"cancelled after epoch {EpochsRun}"),
+            TrainingStopReason.EarlyStopped => string.Create(CultureInfo.InvariantCulture, $"early-stopped at epoch {EpochsRun}"),
+            TrainingStopReason.EpochLimit => string.Create(CultureInfo.InvariantCulture, $"reached the epoch limit ({EpochsRun})"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"{EpochsRun} epochs"),
+        };
+
+        // Early stopping restores the best epoch whatever ended the run (convergence, the limit, cancellation).
+        return RestoredEpoch is { } best ? string.Create(CultureInfo.InvariantCulture, $"{stopped}, best epoch {best} restored") : stopped;
+    }
 }

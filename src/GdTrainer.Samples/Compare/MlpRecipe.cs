@@ -1,0 +1,54 @@
+using GdTrainer.MLNet;
+using GdTrainer.Training;
+
+namespace GdTrainer.Samples.Compare;
+
+/// <summary>
+/// The MLP settings that <c>compare</c> uses unless told otherwise, and that the README documents for small and medium
+/// tabular regression sets: two hidden layers of 64 ReLU units, Adam, small batches, a validation hold-out and early
+/// stopping that restores the best epoch. Measured in docs/benchmarks.md (section "Issue 9").
+/// </summary>
+public static class MlpRecipe
+{
+    /// <summary>The hidden layers' widths.</summary>
+    public static readonly IReadOnlyList<int> HiddenLayers = [64, 64];
+
+    /// <summary>The optimizer's name as the <c>--optimizer</c> option spells it.</summary>
+    public const string Optimizer = "adam";
+
+    /// <summary>Adam's learning rate.</summary>
+    public const float LearningRate = 1e-3f;
+
+    /// <summary>The most epochs; early stopping usually ends training long before.</summary>
+    public const int NumberOfEpochs = 500;
+
+    /// <summary>Rows per step.</summary>
+    public const int BatchSize = 32;
+
+    /// <summary>The share of the training rows held out for the validation loss.</summary>
+    public const float ValidationFraction = 0.2f;
+
+    /// <summary>Epochs without a better validation loss before training stops.</summary>
+    public const int EarlyStoppingPatience = 30;
+
+    /// <summary>The L2 penalty on the weights.</summary>
+    public const float L2Regularization = 0f;
+
+    /// <summary>The dropout probability after each hidden layer.</summary>
+    public const float Dropout = 0f;
+
+    /// <summary>The trainer options of the recipe (a new object each call, for the caller to adjust).</summary>
+    public static GradientDescentRegressionTrainer.Options Options(int seed) => new()
+    {
+        HiddenLayers = [.. HiddenLayers],
+        Optimizer = OptimizerSettings.Adam(),
+        LearningRate = LearningRate,
+        NumberOfEpochs = NumberOfEpochs,
+        BatchSize = BatchSize,
+        ValidationFraction = ValidationFraction,
+        EarlyStopping = new EarlyStopping { Patience = EarlyStoppingPatience },
+        L2Regularization = L2Regularization,
+        Dropout = Dropout,
+        Seed = seed,
+    };
+}
