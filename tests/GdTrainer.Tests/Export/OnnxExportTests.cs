@@ -140,9 +140,8 @@ public sealed class OnnxExportTests
             NamedOnnxValue.CreateFromTensor("Size", new DenseTensor<float>(rows.Select(r => r.Size).ToArray(), [rows.Length, 1])),
             NamedOnnxValue.CreateFromTensor("Age", new DenseTensor<float>(rows.Select(r => r.Age).ToArray(), [rows.Length, 1])),
             NamedOnnxValue.CreateFromTensor("Kind", new DenseTensor<string>(rows.Select(r => r.Kind).ToArray(), [rows.Length, 1])),
-            NamedOnnxValue.CreateFromTensor("Label", new DenseTensor<float>(rows.Select(r => r.Label).ToArray(), [rows.Length, 1])),
         };
-        inputs.RemoveAll(i => !session.InputMetadata.ContainsKey(i.Name));
+        Assert.Equal(["Age", "Kind", "Size"], session.InputMetadata.Keys.Order()); // The raw columns the graph reads (not Label).
         using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results = session.Run(inputs);
         float[] onnxScores = results.Single(r => r.Name == "Score").AsEnumerable<float>().ToArray();
 
@@ -207,6 +206,31 @@ public sealed class OnnxExportTests
         var error = Assert.Throws<ArgumentException>(() => GradientDescentOnnx.Export(model, new MemoryStream(), featurizerOnnx));
         Assert.Contains("'Features.output'", error.Message, StringComparison.Ordinal);
         Assert.Contains("Other.output", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFeaturizerThatMLNetCouldNotConvertIsRejectedInsteadOfExportedAsAPassThrough()
+    {
+        RawRow[] rows = RawRows(50, seed: 8);
+        IDataView data = _mlContext.Data.LoadFromEnumerable(rows);
+        ITransformer featurizer = _mlContext.Transforms.CustomMapping<RawRow, MappedFeatures>(
+            (input, output) => output.Features = [input.Size / 100, input.Age / 100], contractName: null).Fit(data);
+        GradientDescentRegressionTransformer model = _mlContext.Regression.Trainers.GradientDescent(new Options { NumberOfEpochs = 2 }).Fit(featurizer.Transform(data));
+
+        using var featurizerOnnx = new MemoryStream();
+        _mlContext.Model.ConvertToOnnx(featurizer, data, featurizerOnnx, "Features"); // ML.NET does not fail...
+        Assert.Contains(Onnx.ModelProto.Parser.ParseFrom(featurizerOnnx.ToArray()).Graph.Input, i => i.Name == "Features"); // ...it makes Features an input.
+        featurizerOnnx.Position = 0;
+
+        var error = Assert.Throws<ArgumentException>(() => GradientDescentOnnx.Export(model, new MemoryStream(), featurizerOnnx));
+        Assert.Contains("does not compute 'Features'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CustomMapping", error.Message, StringComparison.Ordinal);
+    }
+
+    public sealed class MappedFeatures
+    {
+        [VectorType(2)]
+        public float[] Features { get; set; } = [];
     }
 
     internal static byte[] Export(GradientDescentRegressionTransformer model)

@@ -79,6 +79,19 @@ internal sealed class OnnxGraphWriter
         }
 
         CheckFeatureShape(feature, featureCount);
+
+        // A transform ML.NET cannot convert (CustomMapping, a third-party transformer) does not make ConvertToOnnx fail: its
+        // output column becomes a graph input, passed through to the output by an Identity. A featurizer whose feature output
+        // is such a pass-through computes nothing the model needs, and a user would have to supply the features themselves.
+        NodeProto? producer = featurizer.Graph.Node.FirstOrDefault(n => n.Output.Contains(feature.Name));
+        if (producer is { OpType: "Identity" } && featurizer.Graph.Input.Any(i => i.Name == producer.Input[0]))
+        {
+            throw new ArgumentException(
+                $"The featurizer ONNX model does not compute '{featureColumnName}': its output {feature.Name} is the graph input {producer.Input[0]} passed through. " +
+                "ML.NET's ConvertToOnnx turns a transform it cannot convert (such as CustomMapping) into an input instead of failing; export the model alone " +
+                "and compute the features before ONNX, or replace that transform with one ML.NET can convert.",
+                "featurizerOnnx");
+        }
         if (featurizer.Graph.Output.Any(o => o.Name is OnnxOutputs.ScoreName or OnnxOutputs.ScoreName + ".output"))
         {
             throw new ArgumentException(
@@ -139,8 +152,23 @@ internal sealed class OnnxGraphWriter
     /// <summary>Adds a float scalar constant (an initializer of shape <c>[]</c>) and returns its name.</summary>
     internal string AddScalar(string name, float value) => AddInitializer(name, [value]);
 
-    /// <summary>The finished model.</summary>
-    internal ModelProto Finish() => _model;
+    /// <summary>
+    /// The finished model. Graph inputs that no node reads are dropped: ML.NET's ConvertToOnnx declares every column of the
+    /// data it was given (the label too) as an input, and ONNX Runtime insists on a value for every declared input.
+    /// </summary>
+    internal ModelProto Finish()
+    {
+        var read = new HashSet<string>(Graph.Node.SelectMany(n => n.Input), StringComparer.Ordinal);
+        for (int i = Graph.Input.Count - 1; i >= 0; i--)
+        {
+            if (!read.Contains(Graph.Input[i].Name))
+            {
+                Graph.Input.RemoveAt(i);
+            }
+        }
+
+        return _model;
+    }
 
     private string AddActivation(DenseLayer layer, string x, string name)
     {
