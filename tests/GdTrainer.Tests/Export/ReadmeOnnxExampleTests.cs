@@ -3,6 +3,7 @@ namespace GdTrainer.Tests.Export;
 using GdTrainer.MLNet;
 using GdTrainer.Models;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

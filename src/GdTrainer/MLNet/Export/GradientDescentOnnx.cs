@@ -84,8 +84,8 @@ public static class GradientDescentOnnx
     /// <see cref="MinimumFeaturizerOpsetVersion"/> or later, and have no output named <c>Score</c>.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The featurizer is not a readable ONNX model, lacks the feature column output, does not
-    /// compute it (its feature output is a graph input passed through: what ConvertToOnnx makes of a transform it cannot convert,
-    /// such as <c>CustomMapping</c>), already has a <c>Score</c> output, or uses an opset older than 9.</exception>
+    /// compute it (its feature output is a graph input passed through: what ConvertToOnnx makes of a third-party transformer it
+    /// cannot convert), already has a <c>Score</c> output, or uses an opset older than 9.</exception>
     /// <exception cref="NotSupportedException">The model is not a chain of dense layers.</exception>
     public static void Export(GradientDescentRegressionTransformer model, Stream output, Stream featurizerOnnx)
     {

@@ -80,16 +80,16 @@ internal sealed class OnnxGraphWriter
 
         CheckFeatureShape(feature, featureCount);
 
-        // A transform ML.NET cannot convert (CustomMapping, a third-party transformer) does not make ConvertToOnnx fail: its
-        // output column becomes a graph input, passed through to the output by an Identity. A featurizer whose feature output
-        // is such a pass-through computes nothing the model needs, and a user would have to supply the features themselves.
+        // A featurizer whose feature output is a graph input passed through by an Identity computes nothing the model needs:
+        // either it does not touch the feature column, or a third-party transformer it cannot convert produced the column
+        // (ConvertToOnnx then takes that transformer's output as the pipeline's source: its columns become graph inputs).
         NodeProto? producer = featurizer.Graph.Node.FirstOrDefault(n => n.Output.Contains(feature.Name));
         if (producer is { OpType: "Identity" } && featurizer.Graph.Input.Any(i => i.Name == producer.Input[0]))
         {
             throw new ArgumentException(
                 $"The featurizer ONNX model does not compute '{featureColumnName}': its output {feature.Name} is the graph input {producer.Input[0]} passed through. " +
-                "ML.NET's ConvertToOnnx turns a transform it cannot convert (such as CustomMapping) into an input instead of failing; export the model alone " +
-                "and compute the features before ONNX, or replace that transform with one ML.NET can convert.",
+                "Either the featurizer does not produce the feature column, or a transformer ML.NET cannot convert (a third-party one) produced it, which " +
+                "ConvertToOnnx turns into a graph input instead of failing. Export the model alone (GradientDescentOnnx.Export(model, output)) and compute the features before it.",
                 "featurizerOnnx");
         }
         if (featurizer.Graph.Output.Any(o => o.Name is OnnxOutputs.ScoreName or OnnxOutputs.ScoreName + ".output"))
