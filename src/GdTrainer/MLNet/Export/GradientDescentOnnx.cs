@@ -21,7 +21,7 @@ using Onnx;
 /// </para>
 /// <para>
 /// Opset: the model is written with ONNX opset <see cref="OpsetVersion"/> (17) and IR version <see cref="IrVersion"/> (8);
-/// ONNX Runtime 1.x from 1.11 on reads it. Every operator used (<c>Gemm</c>, <c>Relu</c>, <c>LeakyRelu</c>, <c>Tanh</c>,
+/// ONNX Runtime reads it from version 1.12 on (the first with opset 17). Every operator used (<c>Gemm</c>, <c>Relu</c>, <c>LeakyRelu</c>, <c>Tanh</c>,
 /// <c>Sigmoid</c>, <c>Erf</c>, <c>Mul</c>, <c>Add</c>) has had the same meaning for float since opset 9, so the graph appended
 /// to a featurizer exported at another opset keeps that opset.
 /// </para>
