@@ -19,7 +19,10 @@ public static class ClassifyCommand
     public const string Name = "classify";
 
     /// <summary>The options, for the usage text.</summary>
-    public const string Usage = "classify [--data-dir ../shared/data] [--set all|adult|breast-cancer|iris|mnist] [--seed 42] [--repeats 3] [--no-lightgbm]";
+    public const string Usage = "classify [--data-dir ../shared/data] [--set all|adult|breast-cancer|iris|mnist] [--seed 42] [--repeats 3] [--no-lightgbm] [--linear-only] [--tolerance T] [--optimizer sgd|adam] [--learning-rate R] [--batch-size 256]";
+
+    private static GradientDescentBinaryTrainer.Options s_linear = new();
+    private static bool s_linearOnly;
 
     /// <summary>Runs the command.</summary>
     public static int Run(CommandLineOptions options, TextWriter output)
@@ -29,7 +32,19 @@ public static class ClassifyCommand
         int seed = options.GetInt32("--seed", 42);
         int repeats = options.GetInt32("--repeats", 3, minimum: 1);
         bool lightGbm = options.GetString("--no-lightgbm", null) is null;
+        s_linearOnly = options.GetString("--linear-only", null) is not null;
+        string? tolerance = options.GetString("--tolerance", null);
+        string? optimizer = options.GetString("--optimizer", null);
+        string? rate = options.GetString("--learning-rate", null);
+        int batch = options.GetInt32("--batch-size", 256, minimum: 1);
         options.EnsureAllUsed();
+        s_linear = new GradientDescentBinaryTrainer.Options
+        {
+            ConvergenceTolerance = tolerance is null ? null : float.Parse(tolerance, CultureInfo.InvariantCulture),
+            Optimizer = optimizer == "adam" ? Training.OptimizerSettings.Adam() : null,
+            LearningRate = rate is null ? null : float.Parse(rate, CultureInfo.InvariantCulture),
+            BatchSize = batch,
+        };
         if (!Directory.Exists(directory))
         {
             throw new CommandLineException($"The data directory '{Path.GetFullPath(directory)}' does not exist; pass --data-dir.");
@@ -83,7 +98,7 @@ public static class ClassifyCommand
             (IDataView train, IDataView test) = Prepare(features, split.TrainSet, split.TestSet);
             output.WriteLine($"adult.txt: {Rows(train)} training rows, {Rows(test)} test rows, {FeatureCount(train)} features (80/20 split, seed {seed})");
             BinaryHeader();
-            Binary("GradientDescent linear", () => mlContext.BinaryClassification.Trainers.GradientDescent(), train, test);
+            Binary("GradientDescent linear", () => mlContext.BinaryClassification.Trainers.GradientDescent(s_linear), train, test);
             Binary("GradientDescent MLP [32]", () => mlContext.BinaryClassification.Trainers.GradientDescent(new GradientDescentBinaryTrainer.Options { HiddenLayers = [32], NumberOfEpochs = 30, ValidationFraction = 0.1f, EarlyStopping = new Training.EarlyStopping { Patience = 3 } }), train, test);
             Binary("LbfgsLogisticRegression", () => mlContext.BinaryClassification.Trainers.LbfgsLogisticRegression(), train, test);
             Binary("SdcaLogisticRegression", () => mlContext.BinaryClassification.Trainers.SdcaLogisticRegression(), train, test);
@@ -162,6 +177,11 @@ public static class ClassifyCommand
         private void Binary<T>(string name, Func<IEstimator<T>> create, IDataView train, IDataView test)
             where T : class, ITransformer
         {
+            if (s_linearOnly && !name.EndsWith("linear", StringComparison.Ordinal))
+            {
+                return;
+            }
+
             (T model, double milliseconds) = TimeFit(create, train);
             IDataView scored = model.Transform(test);
             CalibratedBinaryClassificationMetrics metrics = mlContext.BinaryClassification.Evaluate(scored);

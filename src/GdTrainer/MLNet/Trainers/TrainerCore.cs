@@ -147,7 +147,7 @@ internal sealed class TrainerCore
         ILogger? logger, IChannel? channel, CancellationToken cancellationToken)
     {
         var reports = new List<EpochReport>();
-        var monitor = new ConvergenceMonitor(_options.ConvergenceTolerance ?? (IsLinear ? 1e-9f : 1e-4f), _options.Patience ?? (IsLinear ? 2 : 10));
+        var monitor = new ConvergenceMonitor(_options.ConvergenceTolerance ?? (IsLinear ? _task.LinearConvergenceTolerance : 1e-4f), _options.Patience ?? (IsLinear ? 2 : 10));
         EarlyStopping? earlyStopping = _options.EarlyStopping;
         float bestValidation = float.PositiveInfinity;
         int bestEpoch = 0;
