@@ -19,7 +19,7 @@ public static class ClassifyCommand
     public const string Name = "classify";
 
     /// <summary>The options, for the usage text.</summary>
-    public const string Usage = "classify [--data-dir ../shared/data] [--set all|adult|breast-cancer|iris|mnist] [--seed 42] [--repeats 3] [--no-lightgbm] [--linear-only] [--tolerance T] [--optimizer sgd|adam] [--learning-rate R] [--batch-size 256]";
+    public const string Usage = "classify [--data-dir ../shared/data] [--set all|adult|breast-cancer|iris|mnist] [--seed 42] [--repeats 3] [--no-lightgbm] [--linear-only] [--tolerance T] [--optimizer sgd|adam] [--learning-rate R] [--batch-size 256] [--l2 0]";
 
     private static GradientDescentBinaryTrainer.Options s_linear = new();
     private static bool s_linearOnly;
@@ -37,6 +37,7 @@ public static class ClassifyCommand
         string? optimizer = options.GetString("--optimizer", null);
         string? rate = options.GetString("--learning-rate", null);
         int batch = options.GetInt32("--batch-size", 256, minimum: 1);
+        string? l2 = options.GetString("--l2", null);
         options.EnsureAllUsed();
         s_linear = new GradientDescentBinaryTrainer.Options
         {
@@ -44,6 +45,7 @@ public static class ClassifyCommand
             Optimizer = optimizer == "adam" ? Training.OptimizerSettings.Adam() : null,
             LearningRate = rate is null ? null : float.Parse(rate, CultureInfo.InvariantCulture),
             BatchSize = batch,
+            L2Regularization = l2 is null ? 0f : float.Parse(l2, CultureInfo.InvariantCulture),
         };
         if (!Directory.Exists(directory))
         {
@@ -136,7 +138,10 @@ public static class ClassifyCommand
             (IDataView train, IDataView test) = Prepare(mlContext.Transforms.Conversion.MapValueToKey("Label"), split.TrainSet, split.TestSet);
             output.WriteLine($"iris.txt: {Rows(train)} training rows, {Rows(test)} test rows, {FeatureCount(train)} features (80/20 split, seed {seed})");
             MulticlassHeader();
-            Multiclass("GradientDescent linear", () => mlContext.MulticlassClassification.Trainers.GradientDescent(), train, test);
+            Multiclass("GradientDescent linear", () => mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options
+            {
+                ConvergenceTolerance = s_linear.ConvergenceTolerance, Optimizer = s_linear.Optimizer, LearningRate = s_linear.LearningRate, BatchSize = s_linear.BatchSize, L2Regularization = s_linear.L2Regularization,
+            }), train, test);
             Multiclass("GradientDescent MLP [16]", () => mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { HiddenLayers = [16], NumberOfEpochs = 300 }), train, test);
             Multiclass("SdcaMaximumEntropy", () => mlContext.MulticlassClassification.Trainers.SdcaMaximumEntropy(), train, test);
             Multiclass("LbfgsMaximumEntropy", () => mlContext.MulticlassClassification.Trainers.LbfgsMaximumEntropy(), train, test);
@@ -192,6 +197,11 @@ public static class ClassifyCommand
         private void Multiclass<T>(string name, Func<IEstimator<T>> create, IDataView train, IDataView test)
             where T : class, ITransformer
         {
+            if (s_linearOnly && !name.EndsWith("linear", StringComparison.Ordinal))
+            {
+                return;
+            }
+
             (T model, double milliseconds) = TimeFit(create, train);
             MulticlassClassificationMetrics metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
