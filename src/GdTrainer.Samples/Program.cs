@@ -1,3 +1,4 @@
+using GdTrainer.Samples.Classify;
 using GdTrainer.Samples.Cli;
 using GdTrainer.Samples.Compare;
 using GdTrainer.Samples.Convergence;
@@ -28,6 +29,10 @@ internal static class Program
                     return PredictCommand.Run(options, Console.Out);
                 case MlpCommand.Name:
                     return MlpCommand.Run(options, Console.Out);
+                case ClassifyCommand.Name:
+                    return ClassifyCommand.Run(options, Console.Out);
+                case ClassifyPredictCommand.Name:
+                    return ClassifyPredictCommand.Run(options, Console.Out);
                 case CommandLineOptions.HelpCommand:
                     PrintUsage(Console.Out);
                     return 0;
@@ -60,5 +65,7 @@ internal static class Program
         writer.WriteLine("  " + PredictCommand.Usage);
         writer.WriteLine("  " + ConvergenceCommand.Usage);
         writer.WriteLine("  " + MlpCommand.Usage);
+        writer.WriteLine("  " + ClassifyCommand.Usage);
+        writer.WriteLine("  " + ClassifyPredictCommand.Usage);
     }
 }

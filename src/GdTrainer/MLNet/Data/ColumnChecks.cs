@@ -47,6 +47,77 @@ internal static class ColumnChecks
         return column;
     }
 
+    /// <summary>Checks that a binary label column exists and is Boolean; the error says how to convert another type.</summary>
+    internal static DataViewSchema.Column CheckBoolean(DataViewSchema schema, string name, string parameterName)
+    {
+        DataViewSchema.Column column = Find(schema, name, "label", parameterName);
+        if (column.Type != BooleanDataViewType.Instance)
+        {
+            throw Mismatch("label", name, Describe(column.Type), "Boolean for binary classification", parameterName, BooleanHint(name));
+        }
+
+        return column;
+    }
+
+    /// <summary>Checks that a multiclass label column exists and is a key type with a known number of keys (2 or more).</summary>
+    internal static DataViewSchema.Column CheckKey(DataViewSchema schema, string name, string parameterName)
+    {
+        DataViewSchema.Column column = Find(schema, name, "label", parameterName);
+        if (column.Type is not KeyDataViewType key)
+        {
+            throw Mismatch("label", name, Describe(column.Type), "a key type for multiclass classification", parameterName, KeyHint(name));
+        }
+
+        if (key.Count == 0)
+        {
+            throw new ArgumentException(
+                $"The label column '{name}' is a key type with an unknown number of keys (Count 0), but multiclass classification needs to know the classes. Map the label with mlContext.Transforms.Conversion.MapValueToKey(\"{name}\"), which sets the count.",
+                parameterName);
+        }
+
+        if (key.Count == 1)
+        {
+            throw new ArgumentException(
+                $"The label column '{name}' is a key type with a single key (Count 1): multiclass classification needs at least 2 classes. Check the data the key mapping was built from (mlContext.Transforms.Conversion.MapValueToKey sees only the classes in its training data).",
+                parameterName);
+        }
+
+        if (key.Count > int.MaxValue)
+        {
+            throw new ArgumentException($"The label column '{name}' has {key.Count} keys; at most {int.MaxValue} classes are supported.", parameterName);
+        }
+
+        return column;
+    }
+
+    /// <summary>The <see cref="SchemaShape"/> version of <see cref="CheckBoolean(DataViewSchema, string, string)"/>.</summary>
+    internal static void CheckBoolean(SchemaShape shape, string name, string parameterName)
+    {
+        SchemaShape.Column column = Find(shape, name, "label", parameterName);
+        if (column.IsKey || column.ItemType != BooleanDataViewType.Instance || column.Kind != SchemaShape.Column.VectorKind.Scalar)
+        {
+            throw Mismatch("label", name, Describe(column), "Boolean for binary classification", parameterName, BooleanHint(name));
+        }
+    }
+
+    /// <summary>The <see cref="SchemaShape"/> version of <see cref="CheckKey(DataViewSchema, string, string)"/> (the key count is checked in Fit).</summary>
+    internal static void CheckKey(SchemaShape shape, string name, string parameterName)
+    {
+        SchemaShape.Column column = Find(shape, name, "label", parameterName);
+        if (!column.IsKey || column.Kind != SchemaShape.Column.VectorKind.Scalar)
+        {
+            throw Mismatch("label", name, Describe(column), "a key type for multiclass classification", parameterName, KeyHint(name));
+        }
+    }
+
+    private static string BooleanHint(string name) =>
+        $"Convert it to Boolean first: a 0/1 number with mlContext.Transforms.Conversion.ConvertType(\"{name}\", outputKind: DataKind.Boolean), " +
+        $"text or other values with mlContext.Transforms.CustomMapping (e.g. label == \">50K\") or mlContext.Transforms.Expression; " +
+        "for more than two classes use mlContext.MulticlassClassification.Trainers.GradientDescent.";
+
+    private static string KeyHint(string name) =>
+        $"Map it to a key first with mlContext.Transforms.Conversion.MapValueToKey(\"{name}\") (and back with MapKeyToValue(\"PredictedLabel\") after scoring).";
+
     /// <summary>The <see cref="SchemaShape"/> version of <see cref="CheckFeatures(DataViewSchema, string, string)"/>.</summary>
     internal static void CheckFeatures(SchemaShape shape, string name, string parameterName)
     {

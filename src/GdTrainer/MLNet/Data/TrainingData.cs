@@ -186,7 +186,13 @@ internal sealed class TrainingData : IDisposable
         Func<DataViewRow, DataViewSchema.Column, ValueGetter<float>>? labelReader = null)
     {
         long? knownRows = data.GetRowCount();
-        int capacity = (int)Math.Clamp(knownRows ?? 1024, 1, int.MaxValue / Math.Max(featureCount, 1));
+        int maxRows = MaxRows(featureCount);
+        if (knownRows > maxRows)
+        {
+            throw TooLarge(featureColumn, knownRows.Value, featureCount);
+        }
+
+        int capacity = (int)Math.Clamp(knownRows ?? 1024, 1, maxRows);
         float[] features = ArrayPool<float>.Shared.Rent(Math.Max(capacity * featureCount, 1));
         float[] labels = ArrayPool<float>.Shared.Rent(capacity);
         float[]? weights = weightColumn is null ? null : ArrayPool<float>.Shared.Rent(capacity);
@@ -248,10 +254,10 @@ internal sealed class TrainingData : IDisposable
 
             if (rows == labels.Length || (rows + 1) * featureCount > features.Length)
             {
-                int grown = (int)Math.Min((long)labels.Length * 2, int.MaxValue / Math.Max(featureCount, 1));
+                int grown = (int)Math.Min((long)labels.Length * 2, maxRows);
                 if (grown <= rows)
                 {
-                    throw new InvalidOperationException($"GradientDescent can hold at most {rows} rows of {featureCount} features in memory.");
+                    throw TooLarge(featureColumn, data.GetRowCount() ?? rows + 1L, featureCount);
                 }
 
                 features = Grow(features, rows * featureCount, grown * featureCount);
@@ -301,6 +307,17 @@ internal sealed class TrainingData : IDisposable
         var counts = new TrainingRowCounts(rows, nonFiniteLabel, invalidWeight, nonFiniteFeatures);
         return new TrainingData(features, labels, weights, rows, featureCount, counts, moments, labelSum);
     }
+
+    /// <summary>The most rows of <paramref name="featureCount"/> dense features one training buffer (one .NET array of floats) can hold.</summary>
+    internal static int MaxRows(int featureCount) => Array.MaxLength / Math.Max(featureCount, 1);
+
+    /// <summary>The error for a training set whose dense features do not fit in one array.</summary>
+    internal static InvalidOperationException TooLarge(DataViewSchema.Column featureColumn, long rows, int featureCount) =>
+        new(string.Create(CultureInfo.InvariantCulture,
+            $"GradientDescent reads the training rows into memory as dense floats (sparse vectors are densified row by row), and {(rows > MaxRows(featureCount) ? $"{rows}" : $"more than {MaxRows(featureCount)}")} rows of the {featureCount} features of column '{featureColumn.Name}' " +
+            $"exceed the {Array.MaxLength} floats (~{Array.MaxLength * 4.0 / (1L << 30):F0} GB) one buffer can hold: at most {MaxRows(featureCount)} rows fit. Reduce the features " +
+            $"(fewer n-grams or hash bits, mlContext.Transforms.FeatureSelection.SelectFeaturesBasedOnCount or SelectFeaturesBasedOnMutualInformation), " +
+            $"or train on a sample of the rows (mlContext.Data.TakeRows, or BootstrapSample)."));
 
     /// <summary>The error for an unusable row under <see cref="InvalidRowHandling.Error"/>.</summary>
     private static InvalidOperationException InvalidRow(long row, string column, float value, string problem) =>

@@ -32,20 +32,46 @@ internal static class SavedModelCarrier
     internal const float DescriptionKey = 2f;
     internal const float LossHistoryKey = 3f;
 
-    /// <summary>Builds the version-2 carrier of a regression model.</summary>
+    /// <summary>Builds the version-2 carrier of a model whose transformer appends <paramref name="columns"/>.</summary>
     /// <exception cref="NotSupportedException">The model holds a module type the save format cannot describe; the message names it.</exception>
-    internal static ITransformer Build(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType)
+    internal static ITransformer Build(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns)
     {
-        string record = new ModelPayload(PredictionKind.Regression, featureColumnName, featureColumnType, model).Encode();
+        string record = new ModelPayload(columns.Kind, featureColumnName, featureColumnType, model).Encode();
         var mlContext = new MLContext(seed: 0);
-        IEstimator<ITransformer> chain = mlContext.Transforms.Concatenate(FeaturesColumnV2, featureColumnName)
-            .Append(mlContext.Transforms.CustomMapping(new ModelKeyFactory().GetMapping(), ModelKeyFactory.ContractName))
-            .Append(mlContext.Transforms.Conversion.MapValue(ModelColumnV2, [new KeyValuePair<float, string>(ModelKey, record)], KeyColumnV2))
-            .Append(mlContext.Transforms.CustomMapping(new RegressionScoreFactory().GetMapping(), RegressionScoreFactory.ContractName))
-            .Append(mlContext.Transforms.DropColumns(FeaturesColumnV2, KeyColumnV2, ModelColumnV2));
+        // One flat chain (an estimator appended to a chain through IEstimator.Append would nest it): the restorer matches its elements.
+        var estimators = new List<IEstimator<ITransformer>>
+        {
+            mlContext.Transforms.Concatenate(FeaturesColumnV2, featureColumnName),
+            mlContext.Transforms.CustomMapping(new ModelKeyFactory().GetMapping(), ModelKeyFactory.ContractName),
+            mlContext.Transforms.Conversion.MapValue(ModelColumnV2, [new KeyValuePair<float, string>(ModelKey, record)], KeyColumnV2),
+        };
+        switch (columns)
+        {
+            case BinaryColumns:
+                estimators.Add(mlContext.Transforms.CustomMapping(new BinaryScoreFactory().GetMapping(), BinaryScoreFactory.ContractName));
+                break;
+            case MulticlassColumns multiclass:
+                estimators.AddRange(MulticlassCarrier.Estimators(mlContext, multiclass));
+                break;
+            default:
+                estimators.Add(mlContext.Transforms.CustomMapping(new RegressionScoreFactory().GetMapping(), RegressionScoreFactory.ContractName));
+                break;
+        }
+
+        estimators.Add(mlContext.Transforms.DropColumns(HelperColumns(columns)));
+        var chain = new EstimatorChain<ITransformer>();
+        foreach (IEstimator<ITransformer> estimator in estimators)
+        {
+            chain = chain.Append(estimator);
+        }
 
         return chain.Fit(EmptyView(mlContext, featureColumnName, featureColumnType));
     }
+
+    /// <summary>The helper columns the carrier drops at its end.</summary>
+    private static string[] HelperColumns(PredictionColumns columns) => columns is MulticlassColumns
+        ? [FeaturesColumnV2, KeyColumnV2, ModelColumnV2, MulticlassCarrier.ScoresColumn, MulticlassCarrier.IndexColumn, MulticlassCarrier.ValueColumn]
+        : [FeaturesColumnV2, KeyColumnV2, ModelColumnV2];
 
     /// <summary>Encodes the feature column as stored under <see cref="DescriptionKey"/>: <c>[k, n_1, ..., n_k, name code units...]</c>.</summary>
     internal static float[] DescribeFeatureColumn(string featureColumnName, DataViewType featureColumnType)

@@ -7,7 +7,8 @@ using Microsoft.ML.Transforms;
 
 /// <summary>
 /// Replaces, in a model returned by <c>mlContext.Model.Load</c>, every carrier chain written by
-/// <see cref="SavedModelCarrier"/> with the <see cref="GradientDescentRegressionTransformer"/> it stands for,
+/// <see cref="SavedModelCarrier"/> with the transformer it stands for (<see cref="GradientDescentRegressionTransformer"/>,
+/// <see cref="GradientDescentBinaryTransformer"/> or <see cref="GradientDescentMulticlassTransformer"/>),
 /// so that the loaded model scores at the in-memory speed. Public ML.NET API only: a carrier is recognised by
 /// the types of its five transformers (two of them are custom mappings of our own factories) and by the
 /// columns they produce, and its parameters are read by running only its <c>MapValue</c> transformer on a
@@ -29,7 +30,7 @@ internal static class SavedModelRestorer
         }
 
         ITransformer[] elements = [.. chain];
-        if (TryRestoreCarrier(mlContext, elements, out GradientDescentRegressionTransformer? restored))
+        if (TryRestoreCarrier(mlContext, elements, out ITransformer? restored))
         {
             return restored;
         }
@@ -73,24 +74,87 @@ internal static class SavedModelRestorer
     }
 
     /// <summary>Rebuilds the transformer if <paramref name="elements"/> are a carrier chain whose stored description is readable.</summary>
-    private static bool TryRestoreCarrier(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out GradientDescentRegressionTransformer? restored) =>
-        TryRestoreVersion2(mlContext, elements, out restored) || TryRestoreVersion1(mlContext, elements, out restored);
+    private static bool TryRestoreCarrier(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out ITransformer? restored)
+    {
+        if (TryRestoreVersion2(mlContext, elements, out restored))
+        {
+            return true;
+        }
 
-    /// <summary>Rebuilds the transformer from a version-2 carrier: its model record is decoded and verified (a damaged one throws).</summary>
-    /// <exception cref="InvalidDataException">The carrier's model record is damaged.</exception>
-    private static bool TryRestoreVersion2(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out GradientDescentRegressionTransformer? restored)
+        bool version1 = TryRestoreVersion1(mlContext, elements, out GradientDescentRegressionTransformer? linear);
+        restored = linear;
+        return version1;
+    }
+
+    /// <summary>
+    /// Rebuilds the transformer from a version-2 carrier of any task: <c>[Concatenate, ModelKey mapping, record map, the task's scoring
+    /// transformers..., DropColumns]</c>, whose model record is decoded and verified (a damaged one throws).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The carrier's model record is damaged, or its task does not fit the chain.</exception>
+    private static bool TryRestoreVersion2(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out ITransformer? restored)
     {
         restored = null;
         if (elements is not [
             ColumnConcatenatingTransformer concatenate,
             CustomMappingTransformer<ModelKeyFactory.NoInput, ModelKeyFactory.KeyOutput>,
             ITransformer recordMap,
-            CustomMappingTransformer<RegressionScoreFactory.ScoringInput, RegressionScoreFactory.ScoreOutput>,
+            .. var scoring,
             ColumnSelectingTransformer])
         {
             return false;
         }
 
+        PredictionKind? chainKind = scoring switch
+        {
+            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, RegressionScoreFactory.ScoreOutput>] => PredictionKind.Regression,
+            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, BinaryScoreFactory.BinaryOutput>] => PredictionKind.Binary,
+            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, MulticlassScoreFactory.MulticlassOutput>, _, _, _] => PredictionKind.Multiclass,
+            _ => null,
+        };
+        if (chainKind is not { } kind)
+        {
+            return false;
+        }
+
+        ModelPayload payload = ReadPayload(mlContext, recordMap);
+        GradientDescentModelParameters model = payload.Model;
+        int featureCount = model.FeatureCount;
+        int expectedOutputs = kind == PredictionKind.Multiclass ? Math.Max(model.OutputCount, 2) : 1;
+        if (payload.Kind != kind || model.OutputCount != expectedOutputs
+            || !ConcatenatesInto(concatenate, SavedModelCarrier.FeaturesColumnV2, payload.FeatureColumnName, payload.FeatureColumnType, featureCount))
+        {
+            throw new InvalidDataException(
+                $"The GdTrainer model stored in this model file does not fit its chain: a {payload.Kind} record with {featureCount} features and {model.OutputCount} outputs behind a {kind} scorer. Save the model again.");
+        }
+
+        restored = kind switch
+        {
+            PredictionKind.Binary => new GradientDescentBinaryTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType),
+            PredictionKind.Multiclass => new GradientDescentMulticlassTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType,
+                PredictedLabelAnnotations(elements, payload.FeatureColumnName, payload.FeatureColumnType)),
+            _ => new GradientDescentRegressionTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType),
+        };
+        return true;
+    }
+
+    /// <summary>The annotations (key values) of the <c>PredictedLabel</c> column the multiclass carrier produces.</summary>
+    private static DataViewSchema.Annotations? PredictedLabelAnnotations(ITransformer[] elements, string featureColumnName, DataViewType featureColumnType)
+    {
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(featureColumnName, featureColumnType);
+        DataViewSchema? schema = builder.ToSchema();
+        foreach (ITransformer element in elements)
+        {
+            schema = schema is null ? null : TryGetOutputSchema(element, schema);
+        }
+
+        return schema?.GetColumnOrNull(PredictionColumns.PredictedLabelColumnName)?.Annotations;
+    }
+
+    /// <summary>Reads and decodes the model record by running the carrier's record map on a one-row view of the key.</summary>
+    /// <exception cref="InvalidDataException">The record is missing or damaged.</exception>
+    private static ModelPayload ReadPayload(MLContext mlContext, ITransformer recordMap)
+    {
         IDataView keys = mlContext.Data.LoadFromEnumerable([new KeyRowV2 { Key = SavedModelCarrier.ModelKey }]);
         DataViewSchema.Column? mapped = TryGetOutputSchema(recordMap, keys.Schema)?.GetColumnOrNull(SavedModelCarrier.ModelColumnV2);
         if (mapped is not { Type: TextDataViewType })
@@ -110,17 +174,7 @@ internal static class SavedModelRestorer
             getter(ref text);
         }
 
-        ModelPayload payload = ModelPayload.Decode(text.Span);
-        int featureCount = payload.Model.FeatureCount;
-        if (payload.Kind != PredictionKind.Regression || payload.Model.OutputCount != 1
-            || !ConcatenatesInto(concatenate, SavedModelCarrier.FeaturesColumnV2, payload.FeatureColumnName, payload.FeatureColumnType, featureCount))
-        {
-            throw new InvalidDataException(
-                $"The GdTrainer model stored in this model file does not fit its chain: a {payload.Kind} record with {featureCount} features and {payload.Model.OutputCount} outputs behind a regression scorer. Save the model again.");
-        }
-
-        restored = new GradientDescentRegressionTransformer(payload.Model, payload.FeatureColumnName, payload.FeatureColumnType);
-        return true;
+        return ModelPayload.Decode(text.Span);
     }
 
     /// <summary>Rebuilds the transformer from a version-1 (first release) linear carrier, when its stored description is readable.</summary>

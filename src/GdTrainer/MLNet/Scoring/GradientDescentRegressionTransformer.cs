@@ -23,7 +23,7 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
     /// <summary>The name of the output column.</summary>
     public const string ScoreColumnName = "Score";
 
-    private readonly Lazy<ITransformer> _carrier;
+    private readonly PredictionTransformerCore _core;
 
     /// <summary>Creates a transformer that scores with <paramref name="model"/>.</summary>
     /// <param name="model">The learned parameters.</param>
@@ -32,45 +32,17 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
     /// <exception cref="ArgumentException">The type does not match the model's number of features, or the model does not have exactly one output.</exception>
     public GradientDescentRegressionTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentException.ThrowIfNullOrWhiteSpace(featureColumnName);
-        ArgumentNullException.ThrowIfNull(featureColumnType);
-        int size = featureColumnType switch
-        {
-            VectorDataViewType { ItemType: var item, IsKnownSize: true } vector when item == NumberDataViewType.Single => vector.Size,
-            _ when featureColumnType == NumberDataViewType.Single => 1,
-            _ => -1,
-        };
-        if (model.OutputCount != 1)
-        {
-            throw new ArgumentException($"A regression transformer needs a model with one output, but this one has {model.OutputCount}.", nameof(model));
-        }
-
-        if (size != model.FeatureCount)
-        {
-            throw new ArgumentException(
-                $"The feature column type {featureColumnType} does not fit a model of {model.FeatureCount} features; it must be a vector of {model.FeatureCount} Single" +
-                (model.FeatureCount == 1 ? " or a Single scalar." : "."), nameof(featureColumnType));
-        }
-
-        Model = model;
-        FeatureColumnName = featureColumnName;
-        FeatureColumnType = featureColumnType;
-
-        // Built on first save, not in Fit: creating the built-in chain costs ~10 ms warm and ~150 ms cold,
-        // which a model that is never saved should not pay. Building only runs our own fixed code on
-        // validated parameters, so it does not fail part-way through a save.
-        _carrier = new Lazy<ITransformer>(() => SavedModelCarrier.Build(model, featureColumnName, featureColumnType));
+        _core = new PredictionTransformerCore(model, featureColumnName, featureColumnType, RegressionColumns.Instance, nameof(model));
     }
 
     /// <summary>The trained model: its layers, history and row counts.</summary>
-    public GradientDescentModelParameters Model { get; }
+    public GradientDescentModelParameters Model => _core.Model;
 
     /// <summary>The feature column read by <see cref="Transform"/>.</summary>
-    public string FeatureColumnName { get; }
+    public string FeatureColumnName => _core.FeatureColumnName;
 
     /// <summary>The feature column's type as seen in training.</summary>
-    public DataViewType FeatureColumnType { get; }
+    public DataViewType FeatureColumnType => _core.FeatureColumnType;
 
     /// <summary>Always true: every output row depends only on its input row.</summary>
     public bool IsRowToRowMapper => true;
@@ -88,27 +60,15 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
 
     /// <summary>The input schema with a Single <c>Score</c> column appended (hiding any earlier column of that name).</summary>
     /// <exception cref="ArgumentException">The feature column is missing or does not have the training type.</exception>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        return ScoringSchema.Create(inputSchema, this).OutputSchema;
-    }
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => _core.GetOutputSchema(inputSchema);
 
     /// <summary>Returns a lazy view of <paramref name="input"/> with the <c>Score</c> column; nothing is computed until it is read.</summary>
     /// <exception cref="ArgumentException">The feature column is missing or does not have the training type.</exception>
-    public IDataView Transform(IDataView input)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        return new ScoringDataView(input, ScoringSchema.Create(input.Schema, this));
-    }
+    public IDataView Transform(IDataView input) => _core.Transform(input);
 
     /// <summary>A row-to-row mapper for <paramref name="inputSchema"/>, as used by prediction engines.</summary>
     /// <exception cref="ArgumentException">The feature column is missing or does not have the training type.</exception>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
-    {
-        ArgumentNullException.ThrowIfNull(inputSchema);
-        return new ScoringRowMapper(ScoringSchema.Create(inputSchema, this));
-    }
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => _core.GetRowToRowMapper(inputSchema);
 
     /// <summary>
     /// Writes the model as built-in ML.NET transformers (called by <c>mlContext.Model.Save</c>; a model with a module type the
@@ -116,5 +76,5 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
     /// <see cref="GradientDescentModel.Load"/> turns them back into this type, <c>mlContext.Model.Load</c>
     /// returns them as they are (identical scores, slower).
     /// </summary>
-    void ICanSaveModel.Save(ModelSaveContext ctx) => ((ICanSaveModel)_carrier.Value).Save(ctx);
+    void ICanSaveModel.Save(ModelSaveContext ctx) => _core.Save(ctx);
 }

@@ -23,6 +23,18 @@ internal static class SchemaShapes
         return builder.ToSchema();
     }
 
+    /// <summary>The shapes of the columns <paramref name="columns"/> appends (with their annotations).</summary>
+    internal static SchemaShape.Column[] ShapesOf(PredictionColumns columns)
+    {
+        var builder = new DataViewSchema.Builder();
+        columns.AddColumns(builder, new DataViewSchema.Builder().ToSchema());
+        return [.. ShapeOf(builder.ToSchema())];
+    }
+
+    /// <summary><paramref name="input"/> with <paramref name="added"/> appended, each replacing a column of the same name.</summary>
+    internal static SchemaShape Append(SchemaShape input, IReadOnlyList<SchemaShape.Column> added) =>
+        new(input.Where(c => !added.Any(a => a.Name == c.Name)).Concat(added));
+
     /// <summary>Converts <paramref name="schema"/> into a <see cref="SchemaShape"/> through public API.</summary>
     internal static SchemaShape ShapeOf(DataViewSchema schema) =>
         new SchemaOnlyLoader(schema).Append(new EstimatorChain<ITransformer>()).GetOutputSchema();

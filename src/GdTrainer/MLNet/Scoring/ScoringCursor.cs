@@ -4,24 +4,33 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 
 /// <summary>
-/// A cursor (or, for the row mapper, a row) over the scored view: input columns are passed through and
-/// the score is computed from the current input row on request, with buffers owned by this cursor.
+/// A cursor (or, for the row mapper, a row) over the scored view: input columns are passed through and the task's output
+/// columns are computed from the current input row on request, through one <see cref="RowScorer"/> owned by this cursor (the
+/// model runs once per row whichever output columns are read).
 /// </summary>
 internal sealed class ScoringCursor : DataViewRowCursor
 {
     private readonly DataViewRow _input;
     private readonly DataViewRowCursor? _inputCursor;
     private readonly ScoringSchema _layout;
-    private readonly bool _scoreActive;
-    private readonly ValueGetter<float>? _scoreGetter;
+    private readonly Delegate?[] _getters;
 
     internal ScoringCursor(DataViewRow input, ScoringSchema layout, IEnumerable<DataViewSchema.Column> activeColumns)
     {
         _input = input;
         _inputCursor = input as DataViewRowCursor;
         _layout = layout;
-        _scoreActive = activeColumns.Any(c => c.Index == layout.ScoreIndex);
-        _scoreGetter = _scoreActive ? layout.CreateScoreGetter(input) : null;
+        _getters = new Delegate?[layout.Columns.Count];
+        RowScorer? scorer = null;
+        foreach (DataViewSchema.Column column in activeColumns)
+        {
+            if (layout.IsOutput(column.Index))
+            {
+                scorer ??= new RowScorer(input, layout.FeatureColumn, layout.Model);
+                int output = column.Index - layout.FirstOutputIndex;
+                _getters[output] ??= layout.Columns.CreateGetter(output, scorer);
+            }
+        }
     }
 
     public override DataViewSchema Schema => _layout.OutputSchema;
@@ -33,27 +42,20 @@ internal sealed class ScoringCursor : DataViewRowCursor
     public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
 
     public override bool IsColumnActive(DataViewSchema.Column column) =>
-        column.Index == _layout.ScoreIndex ? _scoreActive : _input.IsColumnActive(_layout.InputSchema[column.Index]);
+        _layout.IsOutput(column.Index) ? _getters[column.Index - _layout.FirstOutputIndex] is not null : _input.IsColumnActive(_layout.InputSchema[column.Index]);
 
     public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
     {
-        if (column.Index != _layout.ScoreIndex)
+        if (!_layout.IsOutput(column.Index))
         {
             return _input.GetGetter<TValue>(_layout.InputSchema[column.Index]);
         }
 
-        if (_scoreGetter is null)
-        {
-            throw new InvalidOperationException($"The column '{GradientDescentRegressionTransformer.ScoreColumnName}' was not requested when this cursor was created.");
-        }
-
-        if (_scoreGetter is not ValueGetter<TValue> getter)
-        {
-            throw new InvalidOperationException(
-                $"The column '{GradientDescentRegressionTransformer.ScoreColumnName}' is Single (float); it cannot be read as {typeof(TValue).Name}.");
-        }
-
-        return getter;
+        DataViewSchema.Column output = _layout.OutputSchema[column.Index];
+        Delegate? getter = _getters[column.Index - _layout.FirstOutputIndex]
+            ?? throw new InvalidOperationException($"The column '{output.Name}' was not requested when this cursor was created.");
+        return getter as ValueGetter<TValue>
+            ?? throw new InvalidOperationException($"The column '{output.Name}' is {output.Type} ({output.Type.RawType.Name}); it cannot be read as {typeof(TValue).Name}.");
     }
 
     public override bool MoveNext() =>

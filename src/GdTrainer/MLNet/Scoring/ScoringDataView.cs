@@ -2,7 +2,7 @@ namespace GdTrainer.MLNet;
 
 using Microsoft.ML;
 
-/// <summary>The lazy result of <see cref="GradientDescentRegressionTransformer.Transform"/>: the input plus a computed <c>Score</c> column.</summary>
+/// <summary>The lazy result of a GdTrainer transformer's <c>Transform</c>: the input plus the computed output columns.</summary>
 internal sealed class ScoringDataView(IDataView input, ScoringSchema layout) : IDataView
 {
     public bool CanShuffle => input.CanShuffle;

@@ -3,7 +3,7 @@ namespace GdTrainer.MLNet;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-/// <summary>The row-to-row mapper of the transformer (used by prediction engines): maps one input row to a row with the score.</summary>
+/// <summary>The row-to-row mapper of the transformer (used by prediction engines): maps one input row to a row with the output columns.</summary>
 internal sealed class ScoringRowMapper(ScoringSchema layout) : IRowToRowMapper
 {
     public DataViewSchema InputSchema => layout.InputSchema;

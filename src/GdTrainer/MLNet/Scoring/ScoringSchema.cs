@@ -4,18 +4,20 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 
 /// <summary>
-/// The column layout of a scored view: the input columns keep their indices and <c>Score</c> is appended
-/// at index <c>input.Count</c>. Immutable and shared by the views, cursors and mappers built from it.
+/// The column layout of a scored view: the input columns keep their indices and the task's output columns
+/// (<see cref="PredictionColumns"/>) are appended from index <c>input.Count</c> on. Immutable and shared by the views, cursors
+/// and mappers built from it.
 /// </summary>
 internal sealed class ScoringSchema
 {
-    private ScoringSchema(DataViewSchema input, DataViewSchema output, DataViewSchema.Column feature, GradientDescentModelParameters model)
+    private ScoringSchema(DataViewSchema input, DataViewSchema output, DataViewSchema.Column feature, GradientDescentModelParameters model, PredictionColumns columns)
     {
         InputSchema = input;
         OutputSchema = output;
         FeatureColumn = feature;
         Model = model;
-        ScoreIndex = input.Count;
+        Columns = columns;
+        FirstOutputIndex = input.Count;
     }
 
     internal DataViewSchema InputSchema { get; }
@@ -26,23 +28,28 @@ internal sealed class ScoringSchema
 
     internal GradientDescentModelParameters Model { get; }
 
-    internal int ScoreIndex { get; }
+    internal PredictionColumns Columns { get; }
 
-    internal bool IsScalarFeature => FeatureColumn.Type is not VectorDataViewType;
+    /// <summary>The index of the first appended column in <see cref="OutputSchema"/>.</summary>
+    internal int FirstOutputIndex { get; }
 
-    internal static ScoringSchema Create(DataViewSchema input, GradientDescentRegressionTransformer transformer)
+    /// <summary>Whether the column at <paramref name="index"/> of the output schema is one the model computes.</summary>
+    internal bool IsOutput(int index) => index >= FirstOutputIndex;
+
+    /// <exception cref="ArgumentException">The feature column is missing, of the wrong type, or of another size than the model's.</exception>
+    internal static ScoringSchema Create(DataViewSchema input, string featureColumnName, GradientDescentModelParameters model, PredictionColumns columns)
     {
-        (DataViewSchema.Column feature, int count) = ColumnChecks.CheckFeatures(input, transformer.FeatureColumnName, "inputSchema");
-        if (count != transformer.Model.FeatureCount)
+        (DataViewSchema.Column feature, int count) = ColumnChecks.CheckFeatures(input, featureColumnName, "inputSchema");
+        if (count != model.FeatureCount)
         {
             throw new ArgumentOutOfRangeException("inputSchema",
-                $"The feature column '{transformer.FeatureColumnName}' has {count} features, but the model was trained on {transformer.Model.FeatureCount}.");
+                $"The feature column '{featureColumnName}' has {count} features, but the model was trained on {model.FeatureCount}.");
         }
 
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(input);
-        builder.AddColumn(GradientDescentRegressionTransformer.ScoreColumnName, NumberDataViewType.Single);
-        return new ScoringSchema(input, builder.ToSchema(), feature, transformer.Model);
+        columns.AddColumns(builder, input);
+        return new ScoringSchema(input, builder.ToSchema(), feature, model, columns);
     }
 
     /// <summary>The input columns a consumer of <paramref name="outputColumns"/> needs.</summary>
@@ -51,36 +58,9 @@ internal sealed class ScoringSchema
         var needed = new HashSet<int>();
         foreach (DataViewSchema.Column column in outputColumns)
         {
-            needed.Add(column.Index == ScoreIndex ? FeatureColumn.Index : column.Index);
+            needed.Add(IsOutput(column.Index) ? FeatureColumn.Index : column.Index);
         }
 
         return needed.Select(i => InputSchema[i]);
-    }
-
-    /// <summary>A getter of the score of <paramref name="input"/>'s current row, with its own buffers (one per row or cursor, never shared).</summary>
-    internal ValueGetter<float> CreateScoreGetter(DataViewRow input)
-    {
-        GradientDescentModelParameters model = Model;
-        var output = new float[model.OutputCount];
-        if (IsScalarFeature)
-        {
-            ValueGetter<float> scalarGetter = input.GetGetter<float>(FeatureColumn);
-            var row = new float[1];
-            return (ref float value) =>
-            {
-                scalarGetter(ref row[0]);
-                model.Score(row, output);
-                value = output[0];
-            };
-        }
-
-        ValueGetter<VBuffer<float>> vectorGetter = input.GetGetter<VBuffer<float>>(FeatureColumn);
-        VBuffer<float> features = default;
-        return (ref float value) =>
-        {
-            vectorGetter(ref features);
-            ModelScoring.Score(model, features, output);
-            value = output[0];
-        };
     }
 }

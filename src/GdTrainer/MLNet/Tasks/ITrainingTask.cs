@@ -6,19 +6,39 @@ using Microsoft.ML.Data;
 
 /// <summary>
 /// What differs between the learning tasks that share the trainer core: the label column's type and how it is read as the
-/// float target of the loss, the number of model outputs, the default loss, and whether the output bias starts at the
-/// label mean.
+/// float target of the loss, the number of model outputs, the default loss, where the output bias starts, and how the
+/// linear model's default learning rate follows from the loss's curvature.
 /// </summary>
 internal interface ITrainingTask
 {
     /// <summary>The task's name in messages (e.g. "regression").</summary>
     string Name { get; }
 
+    /// <summary>The task, as stored with a saved model.</summary>
+    PredictionKind Kind { get; }
+
     /// <summary>The loss used when the options set none.</summary>
     Loss DefaultLoss { get; }
 
-    /// <summary>Whether the last layer's bias starts at the (weighted) label mean (regression), rather than at 0.</summary>
-    bool StartsAtLabelMean { get; }
+    /// <summary>
+    /// The value the last layer's (single) bias starts at, from the (weighted) label mean of the training rows, when the
+    /// features are standardised: the label mean for regression, its log-odds for binary classification; null to keep 0.
+    /// </summary>
+    float? InitialOutputBias(double labelMean);
+
+    /// <summary>
+    /// For the linear model trained by plain SGD on <paramref name="loss"/>: the factor the least-squares learning rate
+    /// (<see cref="GdTrainer.Training.LearningRateEstimate"/>) is multiplied by, from the bound of the loss's curvature
+    /// against the mean squared error's; null when the loss has no such bound (the optimizer's default rate is used).
+    /// </summary>
+    float? LinearRateFactor(Loss loss);
+
+    /// <summary>
+    /// The linear model's default convergence tolerance: 1e-9 for regression (the weights must come within 1e-4 of the
+    /// closed-form optimum), 1e-5 for classification (no closed form to reach; on adult the AUC and log-loss at 1e-5 match
+    /// L-BFGS's to 1e-4 in a tenth of the epochs 1e-9 takes).
+    /// </summary>
+    float LinearConvergenceTolerance { get; }
 
     /// <summary>Checks the label column of an estimator's input shape.</summary>
     /// <exception cref="ArgumentException">The column is missing or of the wrong type.</exception>
@@ -33,4 +53,8 @@ internal interface ITrainingTask
 
     /// <summary>A getter of the current row's label as the loss's float target (NaN for a missing or unusable label).</summary>
     ValueGetter<float> LabelGetter(DataViewRow row, DataViewSchema.Column labelColumn);
+
+    /// <summary>Checks the labels of the usable training rows (e.g. that more than one class appears).</summary>
+    /// <exception cref="InvalidOperationException">The labels cannot train this task; the message names the column and says what to do.</exception>
+    void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn);
 }

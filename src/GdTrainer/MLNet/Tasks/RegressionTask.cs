@@ -11,9 +11,15 @@ internal sealed class RegressionTask : ITrainingTask
 
     public string Name => "regression";
 
+    public PredictionKind Kind => PredictionKind.Regression;
+
     public Loss DefaultLoss => new MeanSquaredErrorLoss();
 
-    public bool StartsAtLabelMean => true;
+    public float? InitialOutputBias(double labelMean) => (float)labelMean;
+
+    public float? LinearRateFactor(Loss loss) => loss is MeanSquaredErrorLoss or HuberLoss or L1Loss ? 1f : null;
+
+    public float LinearConvergenceTolerance => 1e-9f;
 
     public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>
         ColumnChecks.CheckSingle(inputSchema, labelColumnName, "label", parameterName);
@@ -24,4 +30,8 @@ internal sealed class RegressionTask : ITrainingTask
     public int OutputCount(DataViewSchema.Column labelColumn) => 1;
 
     public ValueGetter<float> LabelGetter(DataViewRow row, DataViewSchema.Column labelColumn) => row.GetGetter<float>(labelColumn);
+
+    public void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn)
+    {
+    }
 }

@@ -85,6 +85,7 @@ internal sealed class TrainerCore
                 : $"GradientDescent has no usable rows: all {rowCounts.Total} rows were skipped ({rowCounts.SkippedReasons()}). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
         }
 
+        _task.CheckTrainingLabels(data.Labels.AsSpan(0, data.RowCount), labelColumn);
         (double[] means, double[] variances) = data.FeatureMoments();
         (float[] minimum, float[] maximum) = data.FeatureRange();
         int seed = _options.Seed ?? _host?.Rand.Next() ?? GradientDescentTrainerOptions.DefaultSeed;
@@ -127,16 +128,16 @@ internal sealed class TrainerCore
         Loss loss = _options.Loss ?? _task.DefaultLoss;
         OptimizerSettings optimizerSettings = _options.Optimizer ?? (IsLinear ? OptimizerSettings.Sgd() : OptimizerSettings.Adam());
         float learningRate = _options.LearningRate
-            ?? (IsLinear && optimizerSettings.IsPlainSgd && loss is MeanSquaredErrorLoss or HuberLoss or L1Loss
-                ? LearningRateEstimate.ForLinearLeastSquares(data.Features, data.Weights, data.RowCount, featureCount, batchSize)
+            ?? (IsLinear && optimizerSettings.IsPlainSgd && _task.LinearRateFactor(loss) is float rateFactor
+                ? rateFactor * LearningRateEstimate.ForLinearLeastSquares(data.Features, data.Weights, data.RowCount, featureCount, batchSize)
                 : optimizerSettings.DefaultLearningRate);
         if (initialModel is not null)
         {
             ContinueFrom(model, initialModel);
         }
-        else if (transform is not null && _task.StartsAtLabelMean)
+        else if (transform is not null && outputs == 1 && _task.InitialOutputBias(data.LabelMean) is float initialBias)
         {
-            StartOutputBiasAt(model, (float)data.LabelMean);
+            StartOutputBiasAt(model, initialBias);
         }
 
         Optimizer optimizer = optimizerSettings.Create(ParameterGroups(model), learningRate);
@@ -169,7 +170,7 @@ internal sealed class TrainerCore
     {
         var reports = new List<EpochReport>();
         int firstEpoch = previous?.EpochsRun ?? 0;
-        var monitor = new ConvergenceMonitor(_options.ConvergenceTolerance ?? (IsLinear ? 1e-9f : 1e-4f), _options.Patience ?? (IsLinear ? 2 : 10));
+        var monitor = new ConvergenceMonitor(_options.ConvergenceTolerance ?? (IsLinear ? _task.LinearConvergenceTolerance : 1e-4f), _options.Patience ?? (IsLinear ? 2 : 10));
         EarlyStopping? earlyStopping = _options.EarlyStopping;
         float bestValidation = float.PositiveInfinity;
         int bestEpoch = 0;

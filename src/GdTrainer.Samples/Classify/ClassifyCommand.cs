@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Globalization;
+using GdTrainer.MLNet;
+using GdTrainer.Samples.Cli;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace GdTrainer.Samples.Classify;
+
+/// <summary>
+/// Issue 10's classification benchmark on the real data sets in <c>../shared/data</c>: every trainer sees the same split and the
+/// same preprocessed (cached) features; Fit is timed warm (best of <c>--repeats</c> after one untimed fit); the epochs our
+/// trainers ran are reported. Data sets: adult (binary, one-hot + mean-variance), breast-cancer (binary), iris (multiclass),
+/// MNIST tiny (multiclass, sparse 784 features).
+/// </summary>
+public static class ClassifyCommand
+{
+    /// <summary>The command's name on the command line.</summary>
+    public const string Name = "classify";
+
+    /// <summary>The options, for the usage text.</summary>
+    public const string Usage = "classify [--data-dir ../shared/data] [--set all|adult|breast-cancer|iris|mnist] [--seed 42] [--repeats 3] [--no-lightgbm] [--linear-only] [--tolerance T] [--optimizer sgd|adam] [--learning-rate R] [--batch-size 256] [--l2 0]";
+
+    private static GradientDescentBinaryTrainer.Options s_linear = new();
+    private static bool s_linearOnly;
+
+    /// <summary>Runs the command.</summary>
+    public static int Run(CommandLineOptions options, TextWriter output)
+    {
+        string directory = options.GetString("--data-dir", Path.Combine("..", "shared", "data"))!;
+        string set = options.GetString("--set", "all")!;
+        int seed = options.GetInt32("--seed", 42);
+        int repeats = options.GetInt32("--repeats", 3, minimum: 1);
+        bool lightGbm = options.GetString("--no-lightgbm", null) is null;
+        s_linearOnly = options.GetString("--linear-only", null) is not null;
+        string? tolerance = options.GetString("--tolerance", null);
+        string? optimizer = options.GetString("--optimizer", null);
+        string? rate = options.GetString("--learning-rate", null);
+        int batch = options.GetInt32("--batch-size", 256, minimum: 1);
+        string? l2 = options.GetString("--l2", null);
+        options.EnsureAllUsed();
+        s_linear = new GradientDescentBinaryTrainer.Options
+        {
+            ConvergenceTolerance = tolerance is null ? null : float.Parse(tolerance, CultureInfo.InvariantCulture),
+            Optimizer = optimizer == "adam" ? Training.OptimizerSettings.Adam() : null,
+            LearningRate = rate is null ? null : float.Parse(rate, CultureInfo.InvariantCulture),
+            BatchSize = batch,
+            L2Regularization = l2 is null ? 0f : float.Parse(l2, CultureInfo.InvariantCulture),
+        };
+        if (!Directory.Exists(directory))
+        {
+            throw new CommandLineException($"The data directory '{Path.GetFullPath(directory)}' does not exist; pass --data-dir.");
+        }
+
+        var runner = new Runner(new MLContext(seed: seed), seed, repeats, output);
+        if (set is "all" or "adult")
+        {
+            runner.Adult(Path.Combine(directory, "adult.txt"), lightGbm);
+        }
+
+        if (set is "all" or "breast-cancer")
+        {
+            runner.BreastCancer(Path.Combine(directory, "breast-cancer.txt"));
+        }
+
+        if (set is "all" or "iris")
+        {
+            runner.Iris(Path.Combine(directory, "iris.txt"));
+        }
+
+        if (set is "all" or "mnist")
+        {
+            runner.Mnist(Path.Combine(directory, "Train-Tiny-28x28.txt"), Path.Combine(directory, "MNIST.Test.tiny.txt"));
+        }
+
+        return 0;
+    }
+
+    private sealed class Runner(MLContext mlContext, int seed, int repeats, TextWriter output)
+    {
+        private static readonly string[] s_adultCategorical = ["workclass", "education", "marital-status", "occupation", "relationship", "ethnicity", "sex", "native-country"];
+        private static readonly string[] s_adultNumeric = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"];
+
+        internal void Adult(string path, bool lightGbm)
+        {
+            var columns = new List<TextLoader.Column>();
+            string[] names = ["age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation", "relationship", "ethnicity", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country"];
+            for (int i = 0; i < names.Length; i++)
+            {
+                columns.Add(new TextLoader.Column(names[i], s_adultCategorical.Contains(names[i]) ? DataKind.String : DataKind.Single, i));
+            }
+
+            columns.Add(new TextLoader.Column("Label", DataKind.Boolean, 14));
+            IDataView raw = mlContext.Data.LoadFromTextFile(path, [.. columns], separatorChar: ',', hasHeader: true, trimWhitespace: true);
+            DataOperationsCatalog.TrainTestData split = mlContext.Data.TrainTestSplit(raw, 0.2, seed: seed);
+            IEstimator<ITransformer> features = mlContext.Transforms.Categorical.OneHotEncoding([.. s_adultCategorical.Select(c => new InputOutputColumnPair(c))])
+                .Append(mlContext.Transforms.Concatenate("Numeric", s_adultNumeric))
+                .Append(mlContext.Transforms.NormalizeMeanVariance("Numeric"))
+                .Append(mlContext.Transforms.Concatenate("Features", ["Numeric", .. s_adultCategorical]));
+            (IDataView train, IDataView test) = Prepare(features, split.TrainSet, split.TestSet);
+            output.WriteLine($"adult.txt: {Rows(train)} training rows, {Rows(test)} test rows, {FeatureCount(train)} features (80/20 split, seed {seed})");
+            BinaryHeader();
+            Binary("GradientDescent linear", () => mlContext.BinaryClassification.Trainers.GradientDescent(s_linear), train, test);
+            Binary("GradientDescent MLP [32]", () => mlContext.BinaryClassification.Trainers.GradientDescent(new GradientDescentBinaryTrainer.Options { HiddenLayers = [32], NumberOfEpochs = 30, ValidationFraction = 0.1f, EarlyStopping = new Training.EarlyStopping { Patience = 3 } }), train, test);
+            Binary("LbfgsLogisticRegression", () => mlContext.BinaryClassification.Trainers.LbfgsLogisticRegression(), train, test);
+            Binary("SdcaLogisticRegression", () => mlContext.BinaryClassification.Trainers.SdcaLogisticRegression(), train, test);
+            if (lightGbm)
+            {
+                Binary("LightGbm", () => mlContext.BinaryClassification.Trainers.LightGbm(), train, test);
+            }
+
+            output.WriteLine();
+        }
+
+        internal void BreastCancer(string path)
+        {
+            IDataView raw = mlContext.Data.LoadFromTextFile(path,
+                [new TextLoader.Column("Label", DataKind.Boolean, 0), new TextLoader.Column("Features", DataKind.Single, 1, 9)],
+                separatorChar: '\t', hasHeader: false, allowQuoting: false);
+            DataOperationsCatalog.TrainTestData split = mlContext.Data.TrainTestSplit(raw, 0.2, seed: seed);
+            IEstimator<ITransformer> features = mlContext.Transforms.ReplaceMissingValues("Features");
+            (IDataView train, IDataView test) = Prepare(features, split.TrainSet, split.TestSet);
+            output.WriteLine($"breast-cancer.txt: {Rows(train)} training rows, {Rows(test)} test rows, {FeatureCount(train)} features (80/20 split, seed {seed}; missing values replaced by the mean)");
+            BinaryHeader();
+            Binary("GradientDescent linear", () => mlContext.BinaryClassification.Trainers.GradientDescent(), train, test);
+            Binary("GradientDescent MLP [16]", () => mlContext.BinaryClassification.Trainers.GradientDescent(new GradientDescentBinaryTrainer.Options { HiddenLayers = [16], NumberOfEpochs = 100 }), train, test);
+            Binary("LbfgsLogisticRegression", () => mlContext.BinaryClassification.Trainers.LbfgsLogisticRegression(), train, test);
+            Binary("SdcaLogisticRegression", () => mlContext.BinaryClassification.Trainers.SdcaLogisticRegression(), train, test);
+            output.WriteLine();
+        }
+
+        internal void Iris(string path)
+        {
+            IDataView raw = mlContext.Data.LoadFromTextFile(path,
+                [new TextLoader.Column("Label", DataKind.Single, 0), new TextLoader.Column("Features", DataKind.Single, 1, 4)],
+                separatorChar: '\t', hasHeader: true);
+            DataOperationsCatalog.TrainTestData split = mlContext.Data.TrainTestSplit(raw, 0.2, seed: seed);
+            (IDataView train, IDataView test) = Prepare(mlContext.Transforms.Conversion.MapValueToKey("Label"), split.TrainSet, split.TestSet);
+            output.WriteLine($"iris.txt: {Rows(train)} training rows, {Rows(test)} test rows, {FeatureCount(train)} features (80/20 split, seed {seed})");
+            MulticlassHeader();
+            Multiclass("GradientDescent linear", () => mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options
+            {
+                ConvergenceTolerance = s_linear.ConvergenceTolerance, Optimizer = s_linear.Optimizer, LearningRate = s_linear.LearningRate, BatchSize = s_linear.BatchSize, L2Regularization = s_linear.L2Regularization,
+            }), train, test);
+            Multiclass("GradientDescent MLP [16]", () => mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { HiddenLayers = [16], NumberOfEpochs = 300 }), train, test);
+            Multiclass("SdcaMaximumEntropy", () => mlContext.MulticlassClassification.Trainers.SdcaMaximumEntropy(), train, test);
+            Multiclass("LbfgsMaximumEntropy", () => mlContext.MulticlassClassification.Trainers.LbfgsMaximumEntropy(), train, test);
+            output.WriteLine();
+        }
+
+        internal void Mnist(string trainPath, string testPath)
+        {
+            TextLoader loader = mlContext.Data.CreateTextLoader(
+                [new TextLoader.Column("Label", DataKind.Single, 0), new TextLoader.Column("Features", DataKind.Single, 1, 784)],
+                separatorChar: '\t', hasHeader: false, allowSparse: true);
+            (IDataView train, IDataView test) = Prepare(mlContext.Transforms.Conversion.MapValueToKey("Label"), loader.Load(trainPath), loader.Load(testPath));
+            output.WriteLine($"MNIST tiny: {Rows(train)} training rows ({Path.GetFileName(trainPath)}), {Rows(test)} test rows ({Path.GetFileName(testPath)}), {FeatureCount(train)} sparse features");
+            MulticlassHeader();
+            Multiclass("GradientDescent linear", () => mlContext.MulticlassClassification.Trainers.GradientDescent(), train, test);
+            Multiclass("GradientDescent MLP [64]", () => mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { HiddenLayers = [64], NumberOfEpochs = 100 }), train, test);
+            Multiclass("SdcaMaximumEntropy", () => mlContext.MulticlassClassification.Trainers.SdcaMaximumEntropy(), train, test);
+            output.WriteLine();
+        }
+
+        /// <summary>Fits the preprocessing on the training rows and caches both sides, so that every trainer reads the same in-memory features.</summary>
+        private (IDataView Train, IDataView Test) Prepare(IEstimator<ITransformer> features, IDataView train, IDataView test)
+        {
+            ITransformer transform = features.Fit(train);
+            IDataView trainFeatures = mlContext.Data.Cache(transform.Transform(train));
+            IDataView testFeatures = mlContext.Data.Cache(transform.Transform(test));
+            _ = Rows(trainFeatures);
+            _ = Rows(testFeatures);
+            return (trainFeatures, testFeatures);
+        }
+
+        private void BinaryHeader() =>
+            output.WriteLine($"  {"trainer",-26} {"AUC",7} {"log-loss",9} {"accuracy",9} {"F1",7} {"fit ms",8} {"epochs",7}");
+
+        private void MulticlassHeader() =>
+            output.WriteLine($"  {"trainer",-26} {"macro acc",9} {"micro acc",9} {"log-loss",9} {"fit ms",8} {"epochs",7}");
+
+        private void Binary<T>(string name, Func<IEstimator<T>> create, IDataView train, IDataView test)
+            where T : class, ITransformer
+        {
+            if (s_linearOnly && !name.EndsWith("linear", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            (T model, double milliseconds) = TimeFit(create, train);
+            IDataView scored = model.Transform(test);
+            CalibratedBinaryClassificationMetrics metrics = mlContext.BinaryClassification.Evaluate(scored);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name,-26} {metrics.AreaUnderRocCurve,7:F4} {metrics.LogLoss,9:F4} {metrics.Accuracy,9:F4} {metrics.F1Score,7:F4} {milliseconds,8:F1} {Epochs(model),7}"));
+        }
+
+        private void Multiclass<T>(string name, Func<IEstimator<T>> create, IDataView train, IDataView test)
+            where T : class, ITransformer
+        {
+            if (s_linearOnly && !name.EndsWith("linear", StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            (T model, double milliseconds) = TimeFit(create, train);
+            MulticlassClassificationMetrics metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name,-26} {metrics.MacroAccuracy,9:F4} {metrics.MicroAccuracy,9:F4} {metrics.LogLoss,9:F4} {milliseconds,8:F1} {Epochs(model),7}"));
+        }
+
+        /// <summary>One untimed fit (JIT, first-touch memory), then the best of <c>repeats</c> timed fits.</summary>
+        private (T Model, double Milliseconds) TimeFit<T>(Func<IEstimator<T>> create, IDataView train)
+            where T : class, ITransformer
+        {
+            T model = create().Fit(train);
+            double best = double.MaxValue;
+            for (int i = 0; i < repeats; i++)
+            {
+                IEstimator<T> estimator = create();
+                long start = Stopwatch.GetTimestamp();
+                model = estimator.Fit(train);
+                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+
+            return (model, best);
+        }
+
+        private static string Epochs(ITransformer model) => model switch
+        {
+            GradientDescentBinaryTransformer binary => $"{binary.Model.EpochsRun}",
+            GradientDescentMulticlassTransformer multiclass => $"{multiclass.Model.EpochsRun}",
+            _ => "-",
+        };
+
+        private static long Rows(IDataView data)
+        {
+            long rows = 0;
+            using DataViewRowCursor cursor = data.GetRowCursor([]);
+            while (cursor.MoveNext())
+            {
+                rows++;
+            }
+
+            return rows;
+        }
+
+        private static int FeatureCount(IDataView data) => data.Schema["Features"].Type is VectorDataViewType vector ? vector.Size : 1;
+    }
+}

@@ -1,0 +1,139 @@
+namespace GdTrainer.MLNet;
+
+using System.Globalization;
+using GdTrainer.Losses;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+/// <summary>
+/// Multiclass classification: a key-typed label (as <c>MapValueToKey</c> produces) read as the class index <c>key - 1</c>
+/// (the missing key 0 becomes NaN, so the row is skipped and counted under <see cref="TrainingRowCounts.NonFiniteLabel"/>), one
+/// output (logit) per key, the cross-entropy over their softmax by default (with the trainer's label smoothing and class weights).
+/// The output biases start at 0. A class that never appears in training still has its output: its logit is only pushed down,
+/// so its probability stays low (it is never predicted unless every other class is very unlikely).
+/// </summary>
+internal sealed class MulticlassTask(float labelSmoothing, float[]? classWeights) : ITrainingTask
+{
+    public string Name => "multiclass classification";
+
+    public PredictionKind Kind => PredictionKind.Multiclass;
+
+    public Loss DefaultLoss => new CrossEntropyLoss(labelSmoothing, classWeights);
+
+    public float? InitialOutputBias(double labelMean) => null;
+
+    /// <remarks>
+    /// The softmax cross-entropy's Hessian in the logits is <c>diag(q) - q q^T</c>, whose largest eigenvalue is at most 1/2,
+    /// against 2 for the squared error: a quarter of the least-squares curvature, times the spread of the class weights (the
+    /// loss is normalised by the weights of the rows' classes).
+    /// </remarks>
+    public float? LinearRateFactor(Loss loss)
+    {
+        if (loss is not CrossEntropyLoss crossEntropy)
+        {
+            return null;
+        }
+
+        if (crossEntropy.ClassWeights is not { } weights)
+        {
+            return 4f;
+        }
+
+        float largest = 0f;
+        float smallest = float.PositiveInfinity;
+        foreach (float weight in weights)
+        {
+            largest = Math.Max(largest, weight);
+            smallest = weight > 0f ? Math.Min(smallest, weight) : smallest;
+        }
+
+        return largest > 0f && float.IsFinite(smallest) ? 4f * smallest / largest : null;
+    }
+
+    public float LinearConvergenceTolerance => 1e-5f;
+
+    public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>
+        ColumnChecks.CheckKey(inputSchema, labelColumnName, parameterName);
+
+    public DataViewSchema.Column CheckLabel(DataViewSchema schema, string labelColumnName, string parameterName)
+    {
+        DataViewSchema.Column column = ColumnChecks.CheckKey(schema, labelColumnName, parameterName);
+        int count = (int)((KeyDataViewType)column.Type).Count;
+        if (classWeights is not null && classWeights.Length != count)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"ClassWeights has {classWeights.Length} weights, but the label column '{labelColumnName}' has {count} classes (keys); give one weight per key, in key order."),
+                parameterName);
+        }
+
+        return column;
+    }
+
+    public int OutputCount(DataViewSchema.Column labelColumn) => (int)((KeyDataViewType)labelColumn.Type).Count;
+
+    public ValueGetter<float> LabelGetter(DataViewRow row, DataViewSchema.Column labelColumn)
+    {
+        var key = (KeyDataViewType)labelColumn.Type;
+        ulong count = key.Count;
+        Type raw = key.RawType;
+        if (raw == typeof(uint))
+        {
+            ValueGetter<uint> getter = row.GetGetter<uint>(labelColumn);
+            uint value = 0;
+            return (ref float label) =>
+            {
+                getter(ref value);
+                label = ToIndex(value, count);
+            };
+        }
+
+        if (raw == typeof(byte))
+        {
+            ValueGetter<byte> getter = row.GetGetter<byte>(labelColumn);
+            byte value = 0;
+            return (ref float label) =>
+            {
+                getter(ref value);
+                label = ToIndex(value, count);
+            };
+        }
+
+        if (raw == typeof(ushort))
+        {
+            ValueGetter<ushort> getter = row.GetGetter<ushort>(labelColumn);
+            ushort value = 0;
+            return (ref float label) =>
+            {
+                getter(ref value);
+                label = ToIndex(value, count);
+            };
+        }
+
+        ValueGetter<ulong> wide = row.GetGetter<ulong>(labelColumn);
+        ulong wideValue = 0;
+        return (ref float label) =>
+        {
+            wide(ref wideValue);
+            label = ToIndex(wideValue, count);
+        };
+    }
+
+    /// <summary>The class index of a key value: <c>key - 1</c>, or NaN for the missing key 0 (and a value beyond the count).</summary>
+    private static float ToIndex(ulong key, ulong count) => key == 0 || key > count ? float.NaN : key - 1;
+
+    /// <exception cref="InvalidOperationException">Every usable row has the same class.</exception>
+    public void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn)
+    {
+        float first = labels[0];
+        foreach (float label in labels)
+        {
+            if (label != first)
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+            $"Only one class (key {first + 1}) of the label column '{labelColumn.Name}' appears in the {labels.Length} usable training rows: a classifier needs at least two. Check the label mapping and any row filter, or train on more data."));
+    }
+}

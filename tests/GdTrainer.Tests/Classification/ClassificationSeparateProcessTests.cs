@@ -1,0 +1,102 @@
+namespace GdTrainer.Tests.Classification;
+
+using System.Diagnostics;
+using System.Globalization;
+using GdTrainer.MLNet;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+/// <summary>Saves classifiers here and scores them with the samples' <c>predict-class</c> command in another process, by both load routes.</summary>
+public sealed class ClassificationSeparateProcessTests : IDisposable
+{
+    private readonly MLContext _mlContext = new(seed: 0);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "gdtrainer-cls-process-" + Guid.NewGuid().ToString("N"));
+
+    public ClassificationSeparateProcessTests() => Directory.CreateDirectory(_directory);
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Theory]
+    [InlineData("typed")]
+    [InlineData("plain")]
+    public async Task ABinaryModelPredictsIdenticallyInASeparateProcess(string route)
+    {
+        IDataView data = ClassificationData.Binary(_mlContext, 300, seed: 21);
+        ITransformer model = _mlContext.BinaryClassification.Trainers.GradientDescent(new GradientDescentBinaryTrainer.Options { NumberOfEpochs = 10, Seed = 3, HiddenLayers = [4] }).Fit(data);
+        string modelPath = Path.Combine(_directory, "binary.zip");
+        _mlContext.Model.Save(model, data.Schema, modelPath);
+        (string csv, IDataView probe) = Probe(22);
+        IDataView scored = model.Transform(probe);
+        bool[] labels = [.. scored.GetColumn<bool>("PredictedLabel")];
+        float[] probabilities = [.. scored.GetColumn<float>("Probability")];
+
+        string[] lines = await RunPredict(modelPath, csv, route);
+        Assert.Equal(labels.Length, lines.Length);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string[] parts = lines[i].Split(',');
+            Assert.Equal(labels[i], bool.Parse(parts[0]));
+            Assert.Equal(probabilities[i], float.Parse(parts[1], CultureInfo.InvariantCulture), 1e-6);
+        }
+    }
+
+    [Theory]
+    [InlineData("typed")]
+    [InlineData("plain")]
+    public async Task AMulticlassPipelinePredictsIdenticalLabelsAndProbabilitiesInASeparateProcess(string route)
+    {
+        IDataView raw = ClassificationData.Multiclass(_mlContext, 300, seed: 23);
+        IDataView data = _mlContext.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
+        ITransformer model = _mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { NumberOfEpochs = 10, Seed = 3 }).Fit(data);
+        string modelPath = Path.Combine(_directory, "multiclass.zip");
+        _mlContext.Model.Save(model, data.Schema, modelPath);
+        (string csv, IDataView probe) = Probe(24);
+        IDataView scored = model.Transform(probe);
+        IDataView named = _mlContext.Transforms.Conversion.MapKeyToValue("Text", "PredictedLabel").Fit(scored).Transform(scored);
+        string[] texts = [.. named.GetColumn<string>("Text")];
+        float[][] scores = [.. scored.GetColumn<float[]>("Score")];
+        Assert.Contains("red", texts);
+
+        string[] lines = await RunPredict(modelPath, csv, route);
+        Assert.Equal(texts.Length, lines.Length);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string[] parts = lines[i].Split(',');
+            Assert.Equal(texts[i], parts[0]);
+            Assert.Equal(scores[i].Length, parts.Length - 1);
+            for (int c = 0; c < scores[i].Length; c++)
+            {
+                Assert.Equal(scores[i][c], float.Parse(parts[c + 1], CultureInfo.InvariantCulture), 1e-6);
+            }
+        }
+    }
+
+    private (string Csv, IDataView Data) Probe(int seed)
+    {
+        var random = new Random(seed);
+        float[][] rows = [.. Enumerable.Range(0, 25).Select(_ => ClassificationData.Gaussians(random, ClassificationData.FeatureCount).Select(v => v * 2f).ToArray())];
+        string path = Path.Combine(_directory, $"rows{seed}.csv");
+        File.WriteAllLines(path, rows.Select(row => string.Join(",", row.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+        return (path, _mlContext.Data.LoadFromEnumerable(rows.Select(r => new ClassificationData.FeaturesOnly { Features = r })));
+    }
+
+    private static async Task<string[]> RunPredict(string modelPath, string csvPath, string route)
+    {
+        string samples = Path.Combine(AppContext.BaseDirectory, "GdTrainer.Samples.dll");
+        Assert.True(File.Exists(samples), $"The samples are built next to the tests: {samples}");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in new[] { samples, "predict-class", "--model", modelPath, "--input", csvPath, "--route", route })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> stderrTask = process.StandardError.ReadToEndAsync();
+        string stdout = await process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+        string stderr = await stderrTask;
+        Assert.True(process.ExitCode == 0, $"predict-class failed ({process.ExitCode}): {stderr}");
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+}
