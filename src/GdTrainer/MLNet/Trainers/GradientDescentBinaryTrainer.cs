@@ -72,7 +72,7 @@ public sealed class GradientDescentBinaryTrainer : IEstimator<GradientDescentBin
     /// <see cref="InvalidRowHandling.Error"/>, early stopping has no validation data, or training diverged.
     /// </exception>
     /// <exception cref="OperationCanceledException"><see cref="GradientDescentTrainerOptions.CancellationToken"/> was cancelled before the first epoch ended.</exception>
-    public GradientDescentBinaryTransformer Fit(IDataView input) => Fit(input, null);
+    public GradientDescentBinaryTransformer Fit(IDataView input) => Fit(input, validationData: null);
 
     /// <summary>Trains on <paramref name="trainData"/> and measures the loss on <paramref name="validationData"/> after every epoch.</summary>
     /// <param name="trainData">The training data.</param>
@@ -83,6 +83,25 @@ public sealed class GradientDescentBinaryTrainer : IEstimator<GradientDescentBin
     public GradientDescentBinaryTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, validationData);
+        return new GradientDescentBinaryTransformer(model, _options.FeatureColumnName, featureColumn.Type);
+    }
+
+    /// <summary>
+    /// Continues training <paramref name="initialModel"/> on <paramref name="trainData"/> for <see cref="GradientDescentTrainerOptions.NumberOfEpochs"/>
+    /// more epochs (warm start; see <see cref="GradientDescentRegressionTrainer.Fit(IDataView, GradientDescentRegressionTransformer)"/> for how
+    /// the history, shuffles and schedules continue and why the optimizer's state restarts).
+    /// </summary>
+    /// <param name="trainData">The training data, with the same feature column and a Boolean label.</param>
+    /// <param name="initialModel">A model trained by this trainer, in memory or loaded with <see cref="GradientDescentModel.Load"/>.</param>
+    /// <exception cref="ArgumentException">
+    /// The initial model does not fit: a different number of features or outputs, a different architecture, or standardisation
+    /// switched on or off; the message says which.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">As <see cref="Fit(IDataView)"/>.</exception>
+    public GradientDescentBinaryTransformer Fit(IDataView trainData, GradientDescentBinaryTransformer initialModel)
+    {
+        ArgumentNullException.ThrowIfNull(initialModel);
+        (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, null, initialModel.Model);
         return new GradientDescentBinaryTransformer(model, _options.FeatureColumnName, featureColumn.Type);
     }
 

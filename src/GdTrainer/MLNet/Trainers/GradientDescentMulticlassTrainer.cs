@@ -94,7 +94,7 @@ public sealed class GradientDescentMulticlassTrainer : IEstimator<GradientDescen
     /// <see cref="InvalidRowHandling.Error"/>, early stopping has no validation data, or training diverged.
     /// </exception>
     /// <exception cref="OperationCanceledException"><see cref="GradientDescentTrainerOptions.CancellationToken"/> was cancelled before the first epoch ended.</exception>
-    public GradientDescentMulticlassTransformer Fit(IDataView input) => Fit(input, null);
+    public GradientDescentMulticlassTransformer Fit(IDataView input) => Fit(input, validationData: null);
 
     /// <summary>Trains on <paramref name="trainData"/> and measures the loss on <paramref name="validationData"/> after every epoch.</summary>
     /// <param name="trainData">The training data.</param>
@@ -107,6 +107,38 @@ public sealed class GradientDescentMulticlassTrainer : IEstimator<GradientDescen
         (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, validationData);
         DataViewSchema.Column label = trainData.Schema[_options.LabelColumnName];
         return new GradientDescentMulticlassTransformer(model, _options.FeatureColumnName, featureColumn.Type, label.Annotations);
+    }
+
+    /// <summary>
+    /// Continues training <paramref name="initialModel"/> on <paramref name="trainData"/> for <see cref="GradientDescentTrainerOptions.NumberOfEpochs"/>
+    /// more epochs (warm start; see <see cref="GradientDescentRegressionTrainer.Fit(IDataView, GradientDescentRegressionTransformer)"/> for how
+    /// the history, shuffles and schedules continue and why the optimizer's state restarts).
+    /// </summary>
+    /// <param name="trainData">The training data, with the same feature column and a label of the same key type and key values.</param>
+    /// <param name="initialModel">A model trained by this trainer, in memory or loaded with <see cref="GradientDescentModel.Load"/>.</param>
+    /// <exception cref="ArgumentException">
+    /// The initial model does not fit: a different number of features or outputs (classes), different key values of the label (the label mapping), a different architecture, or standardisation
+    /// switched on or off; the message says which.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">As <see cref="Fit(IDataView)"/>.</exception>
+    public GradientDescentMulticlassTransformer Fit(IDataView trainData, GradientDescentMulticlassTransformer initialModel)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        ArgumentNullException.ThrowIfNull(initialModel);
+        DataViewSchema.Column? label = trainData.Schema.GetColumnOrNull(_options.LabelColumnName);
+        if (label is { Type: KeyDataViewType key } && key.Count == (ulong)initialModel.ClassCount && initialModel.ClassNames is { } trained)
+        {
+            var current = new GradientDescentMulticlassTransformer(initialModel.Model, _options.FeatureColumnName, initialModel.FeatureColumnType, label.Value.Annotations).ClassNames;
+            if (current is null || !current.SequenceEqual(trained))
+            {
+                throw new ArgumentException(
+                    $"The label column '{_options.LabelColumnName}' maps its keys to [{string.Join(", ", current ?? [])}], but the initial model was trained with [{string.Join(", ", trained)}]: the label mapping differs. Fit the MapValueToKey of the first training run and reuse it.",
+                    nameof(initialModel));
+            }
+        }
+
+        (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, null, initialModel.Model);
+        return new GradientDescentMulticlassTransformer(model, _options.FeatureColumnName, featureColumn.Type, trainData.Schema[_options.LabelColumnName].Annotations);
     }
 
     /// <summary>
