@@ -196,6 +196,36 @@ public sealed class ReadmeExamplesTests
     }
 
     [Fact]
+    public void TheContinueTrainingExampleGoesOnFromASavedModel()
+    {
+        var mlContext = new MLContext(seed: 1);
+        IDataView data = RegressionData.Generate(300, [1.5f, -2f], 0.5f, 0.1f, seed: 21).ToDataView(mlContext);
+        IDataView newData = RegressionData.Generate(300, [1.5f, -2f], 0.5f, 0.1f, seed: 22).ToDataView(mlContext);
+        string path = Path.Combine(Path.GetTempPath(), $"gdtrainer-readme-continue-{Guid.NewGuid():N}.zip");
+        try
+        {
+            // README: begin continue training
+            var options = new GradientDescentRegressionTrainer.Options { NumberOfEpochs = 10, Seed = 5 };
+            GradientDescentRegressionTransformer first = mlContext.Regression.Trainers.GradientDescent(options).Fit(data);
+            GradientDescentModel.Save(mlContext, first, data.Schema, path);
+
+            var loaded = (GradientDescentRegressionTransformer)GradientDescentModel.Load(mlContext, path, out _);
+            GradientDescentRegressionTransformer continued = new GradientDescentRegressionTrainer(options).Fit(newData, loaded);
+            Console.WriteLine(continued.Model.History.EpochsRun); // the first run's epochs plus up to 10 more, numbered on
+            // README: end continue training
+
+            Assert.Equal(first.Model.EpochsRun + 1, continued.Model.History.Epochs[first.Model.EpochsRun].Epoch);
+            Assert.InRange(continued.Model.EpochsRun, first.Model.EpochsRun + 1, first.Model.EpochsRun + 10);
+            Assert.Equal(1.5f, continued.Weights[0], 0.05f);
+            Assert.Equal(-2f, continued.Weights[1], 0.05f);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void TheReadmeShowsEachExampleOfThisFileVerbatim()
     {
         string root = AppContext.BaseDirectory;
@@ -207,7 +237,7 @@ public sealed class ReadmeExamplesTests
         string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
         string source = File.ReadAllText(Path.Combine(root, "tests", "GdTrainer.Tests", "Samples", "ReadmeExamplesTests.cs")).ReplaceLineEndings("\n");
         MatchCollection examples = Regex.Matches(source, @"// README: begin (?<name>[a-z ]+)\n(?<code>.*?)\n *// README: end \k<name>", RegexOptions.Singleline);
-        Assert.Equal(5, examples.Count);
+        Assert.Equal(6, examples.Count);
         foreach (Match example in examples)
         {
             string[] lines = example.Groups["code"].Value.Split('\n');
