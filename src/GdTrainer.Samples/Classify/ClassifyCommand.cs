@@ -76,6 +76,23 @@ public static class ClassifyCommand
         return 0;
     }
 
+    /// <summary>
+    /// Reads <c>iris.txt</c> (TAB-separated: the label 0/1/2 as <c>Label</c> (Single), then the four measurements as the 4-slot
+    /// <c>Features</c> vector). The file's header line starts with <c>#</c>, which ML.NET's <see cref="TextLoader"/> skips as a
+    /// comment, so it is read with <c>hasHeader: false</c>: with <c>hasHeader: true</c> the loader would also drop the first
+    /// data row (149 of the 150 rows, which changed the seed-42 split).
+    /// </summary>
+    /// <param name="mlContext">The context whose data catalog reads the file.</param>
+    /// <param name="path">The path of <c>iris.txt</c> (or a file in its format).</param>
+    /// <returns>The lazily read rows, all of them.</returns>
+    public static IDataView LoadIris(MLContext mlContext, string path)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        return mlContext.Data.LoadFromTextFile(path,
+            [new TextLoader.Column("Label", DataKind.Single, 0), new TextLoader.Column("Features", DataKind.Single, 1, 4)],
+            separatorChar: '\t', hasHeader: false);
+    }
+
     private sealed class Runner(MLContext mlContext, int seed, int repeats, TextWriter output)
     {
         private static readonly string[] s_adultCategorical = ["workclass", "education", "marital-status", "occupation", "relationship", "ethnicity", "sex", "native-country"];
@@ -131,9 +148,7 @@ public static class ClassifyCommand
 
         internal void Iris(string path)
         {
-            IDataView raw = mlContext.Data.LoadFromTextFile(path,
-                [new TextLoader.Column("Label", DataKind.Single, 0), new TextLoader.Column("Features", DataKind.Single, 1, 4)],
-                separatorChar: '\t', hasHeader: true);
+            IDataView raw = LoadIris(mlContext, path);
             DataOperationsCatalog.TrainTestData split = mlContext.Data.TrainTestSplit(raw, 0.2, seed: seed);
             (IDataView train, IDataView test) = Prepare(mlContext.Transforms.Conversion.MapValueToKey("Label"), split.TrainSet, split.TestSet);
             output.WriteLine($"iris.txt: {Rows(train)} training rows, {Rows(test)} test rows, {FeatureCount(train)} features (80/20 split, seed {seed})");
