@@ -63,6 +63,22 @@ public sealed class OnnxClassificationExportTests
         }
     }
 
+    [Fact]
+    public void ALogitOfZeroGivesProbabilityOneHalfAndTheLabelTrueAsInTheTransformer()
+    {
+        // Zero weights and bias: every logit is 0, the probability exactly 0.5, on the boundary of Probability >= 0.5.
+        var parameters = new GradientDescentModelParameters([0f, 0f, 0f, 0f], 0f, []);
+        var model = new GradientDescentBinaryTransformer(parameters, "Features", new VectorDataViewType(NumberDataViewType.Single, 4));
+        IDataView data = ClassificationData.Binary(_mlContext, 20, seed: 18);
+        using var stream = new MemoryStream();
+        GradientDescentOnnx.Export(model, stream);
+        Dictionary<string, Array> onnx = Run(stream.ToArray(), [.. data.GetColumn<float[]>("Features")], "PredictedLabel", "Probability");
+
+        Assert.All(model.Transform(data).GetColumn<bool>("PredictedLabel"), Assert.True);
+        Assert.All((bool[])onnx["PredictedLabel"], Assert.True);
+        Assert.All((float[])onnx["Probability"], p => Assert.Equal(0.5f, p));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -134,7 +150,7 @@ public sealed class OnnxClassificationExportTests
     }
 
     [Fact]
-    public void ABinaryModelAppendsToAnOpset12FeaturizerAndRejectsAnOlderOneNamingTheOpset()
+    public void ABinaryModelAppendsToAFeaturizerAtMLNetsDefaultOpset12AndRejectsAnOlderOneNamingTheOpset()
     {
         IDataView data = ClassificationData.Binary(_mlContext, Rows, seed: 15);
         ITransformer featurizerModel = _mlContext.Transforms.NormalizeMeanVariance("Features").Fit(data);
@@ -149,7 +165,10 @@ public sealed class OnnxClassificationExportTests
         Assert.Contains("opset 12 or later", error.Message, StringComparison.Ordinal);
 
         using var onnx = new MemoryStream();
-        GradientDescentOnnx.Export(model, onnx, new MemoryStream(ConvertFeaturizer(featurizerModel, featuresOnly, 12)));
+        using var featurizerOnnx = new MemoryStream();
+        _mlContext.Model.ConvertToOnnx(featurizerModel, featuresOnly, featurizerOnnx); // ML.NET's default opset, 12.
+        featurizerOnnx.Position = 0;
+        GradientDescentOnnx.Export(model, onnx, featurizerOnnx);
         float[][] raw = [.. data.GetColumn<float[]>("Features")];
         Dictionary<string, Array> results = Run(onnx.ToArray(), raw, "PredictedLabel", "Probability");
 
@@ -168,6 +187,9 @@ public sealed class OnnxClassificationExportTests
 
         using var featurizerOnnx = new MemoryStream();
         _mlContext.Model.ConvertToOnnx(featurizerModel, FeaturesOnly(data), featurizerOnnx);
+        // ML.NET's default opset (Microsoft.ML.OnnxConverter 0.23.1) is 12, the binary minimum: the default conversion fits every task.
+        Onnx.ModelProto featurizerProto = Onnx.ModelProto.Parser.ParseFrom(featurizerOnnx.ToArray());
+        Assert.Equal(GradientDescentOnnx.MinimumBinaryFeaturizerOpsetVersion, featurizerProto.OpsetImport.Single(o => o.Domain is "" or "ai.onnx").Version);
         featurizerOnnx.Position = 0;
         using var onnx = new MemoryStream();
         GradientDescentOnnx.Export(model, onnx, featurizerOnnx);

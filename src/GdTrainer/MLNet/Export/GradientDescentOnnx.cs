@@ -35,8 +35,8 @@ using Onnx;
 /// <c>Sigmoid</c>, <c>Erf</c>, <c>Mul</c>, <c>Add</c>, and for multiclass <c>Softmax</c> on <c>[N, K]</c> with axis 1, <c>ArgMax</c>,
 /// <c>Cast</c>) has had the same meaning since opset 9, so the graph appended to a featurizer exported at another opset keeps that
 /// opset, from <see cref="MinimumFeaturizerOpsetVersion"/> (9) on. The binary label's <c>GreaterOrEqual</c> exists only from opset 12, so
-/// a binary model needs a featurizer of opset <see cref="MinimumBinaryFeaturizerOpsetVersion"/> (12) or later (ML.NET's
-/// <c>ConvertToOnnx</c> takes the opset, 9 to 12, as an argument).
+/// a binary model needs a featurizer of opset <see cref="MinimumBinaryFeaturizerOpsetVersion"/> (12) or later: ML.NET's
+/// <c>ConvertToOnnx</c> writes 12 by default (Microsoft.ML.OnnxConverter 0.23.1) and 9 to 11 only when asked for.
 /// </para>
 /// <para>
 /// The trap this class exists for: <c>mlContext.Model.ConvertToOnnx</c> on a pipeline that contains a GdTrainer transformer
@@ -139,7 +139,8 @@ public static class GradientDescentOnnx
     /// <param name="output">A writable stream; left open.</param>
     /// <param name="featurizerOnnx">The featurizer's ONNX model, read from its position to its end, with the requirements of the
     /// regression overload except that its opset must be <see cref="MinimumBinaryFeaturizerOpsetVersion"/> (12) or later
-    /// (<c>mlContext.Model.ConvertToOnnx(featurizer, data, 12, stream)</c>), and it must have none of the three output names.</param>
+    /// (the default of <c>mlContext.Model.ConvertToOnnx</c> is 12; older ones are chosen only explicitly), and it must have none
+    /// of the three output names.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The featurizer is not a readable ONNX model, lacks or passes through the feature column,
     /// already has one of the outputs, or uses an opset older than 12.</exception>

@@ -69,7 +69,7 @@ internal sealed class OnnxGraphWriter
             throw new ArgumentException(
                 $"The featurizer ONNX model uses {(defaultDomain is null ? "no default-domain opset" : $"opset {defaultDomain.Version}")}; " +
                 $"the exported model needs opset {minimumOpset} or later. Export the featurizer with a later opset " +
-                "(mlContext.Model.ConvertToOnnx(featurizer, data, opSetVersion, stream) accepts 9 to 12).",
+                "(mlContext.Model.ConvertToOnnx(featurizer, data, opSetVersion, stream) accepts 9 to 12; its default is 12).",
                 "featurizerOnnx");
         }
 
