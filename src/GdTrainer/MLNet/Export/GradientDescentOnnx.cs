@@ -20,10 +20,23 @@ using Onnx;
 /// <c>0.5 x (1 + Erf(x / sqrt 2))</c>, or the tanh form <c>0.5 x (1 + Tanh(sqrt(2/pi) (x + 0.044715 x^3)))</c>.
 /// </para>
 /// <para>
+/// Classification outputs, with ML.NET's column names and the in-memory transformers' rules. Binary: <c>PredictedLabel</c> bool
+/// <c>[N, 1]</c> = <c>GreaterOrEqual(Probability, 0.5)</c>, <c>Score</c> float <c>[N, 1]</c> = the logit, <c>Probability</c>
+/// float <c>[N, 1]</c> = <c>Sigmoid(Score)</c>. Multiclass: <c>PredictedLabel</c> uint32 <c>[N, 1]</c> =
+/// <c>Cast(ArgMax(logits, axis 1, keepdims 1) + 1)</c>, the 1-based key of the first largest logit (uint32, the raw type of an ML.NET
+/// key and the type ML.NET's own ONNX export gives a multiclass <c>PredictedLabel</c>), and <c>Score</c> float <c>[N, ClassCount]</c> =
+/// <c>Softmax(logits, axis 1)</c>. Edge cases where ONNX Runtime may differ from the transformer: a probability within a float
+/// rounding of 0.5 (ONNX Runtime's <c>Sigmoid</c> is a vectorised approximation, so the label at the boundary can flip), and NaN
+/// features (the transformer's multiclass key is then the missing key 0; <c>ArgMax</c> returns some class).
+/// </para>
+/// <para>
 /// Opset: the model is written with ONNX opset <see cref="OpsetVersion"/> (17) and IR version <see cref="IrVersion"/> (8);
 /// ONNX Runtime reads it from version 1.12 on (the first with opset 17). Every operator used (<c>Gemm</c>, <c>Relu</c>, <c>LeakyRelu</c>, <c>Tanh</c>,
-/// <c>Sigmoid</c>, <c>Erf</c>, <c>Mul</c>, <c>Add</c>) has had the same meaning for float since opset 9, so the graph appended
-/// to a featurizer exported at another opset keeps that opset.
+/// <c>Sigmoid</c>, <c>Erf</c>, <c>Mul</c>, <c>Add</c>, and for multiclass <c>Softmax</c> on <c>[N, K]</c> with axis 1, <c>ArgMax</c>,
+/// <c>Cast</c>) has had the same meaning since opset 9, so the graph appended to a featurizer exported at another opset keeps that
+/// opset, from <see cref="MinimumFeaturizerOpsetVersion"/> (9) on. The binary label's <c>GreaterOrEqual</c> exists only from opset 12, so
+/// a binary model needs a featurizer of opset <see cref="MinimumBinaryFeaturizerOpsetVersion"/> (12) or later: ML.NET's
+/// <c>ConvertToOnnx</c> writes 12 by default (Microsoft.ML.OnnxConverter 0.23.1) and 9 to 11 only when asked for.
 /// </para>
 /// <para>
 /// The trap this class exists for: <c>mlContext.Model.ConvertToOnnx</c> on a pipeline that contains a GdTrainer transformer
@@ -40,8 +53,11 @@ public static class GradientDescentOnnx
     /// <summary>The ONNX IR version the exported model declares: 8 (the version that goes with opset 17).</summary>
     public const int IrVersion = 8;
 
-    /// <summary>The oldest featurizer opset the graph can be appended to: 9 (the first with <c>Erf</c>).</summary>
+    /// <summary>The oldest featurizer opset a regression or multiclass graph can be appended to: 9 (the first with <c>Erf</c>).</summary>
     public const int MinimumFeaturizerOpsetVersion = 9;
+
+    /// <summary>The oldest featurizer opset a binary classification graph can be appended to: 12 (the first with <c>GreaterOrEqual</c>).</summary>
+    public const int MinimumBinaryFeaturizerOpsetVersion = 12;
 
     /// <summary>Writes a regression model as an ONNX model to <paramref name="output"/> (see the class remarks for the graph).</summary>
     /// <param name="model">The trained (or loaded) transformer.</param>
@@ -52,8 +68,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentRegressionTransformer model, Stream output)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(output);
-        Build(model.Model, model.FeatureColumnName, PredictionKind.Regression, featurizer: null).WriteTo(output);
+        WriteToStream(model.Model, model.FeatureColumnName, PredictionKind.Regression, output);
     }
 
     /// <summary>Writes a regression model as an ONNX file at <paramref name="path"/> (created or overwritten).</summary>
@@ -64,10 +79,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentRegressionTransformer model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        ModelProto onnx = Build(model.Model, model.FeatureColumnName, PredictionKind.Regression, featurizer: null);
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
-        onnx.WriteTo(file);
+        WriteToFile(model.Model, model.FeatureColumnName, PredictionKind.Regression, path);
     }
 
     /// <summary>
@@ -90,6 +102,117 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentRegressionTransformer model, Stream output, Stream featurizerOnnx)
     {
         ArgumentNullException.ThrowIfNull(model);
+        WriteAppended(model.Model, model.FeatureColumnName, PredictionKind.Regression, output, featurizerOnnx);
+    }
+
+    /// <summary>
+    /// Writes a binary classification model as an ONNX model to <paramref name="output"/>: outputs <c>PredictedLabel</c> bool
+    /// <c>[N, 1]</c>, <c>Score</c> float <c>[N, 1]</c> (the logit) and <c>Probability</c> float <c>[N, 1]</c> (see the class remarks).
+    /// </summary>
+    /// <param name="model">The trained (or loaded) transformer.</param>
+    /// <param name="output">A writable stream; the model is written at its position and the stream is left open.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="NotSupportedException">The model is not a chain of dense layers (see <see cref="Export(GradientDescentRegressionTransformer, Stream)"/>).</exception>
+    public static void Export(GradientDescentBinaryTransformer model, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        WriteToStream(model.Model, model.FeatureColumnName, PredictionKind.Binary, output);
+    }
+
+    /// <summary>Writes a binary classification model as an ONNX file at <paramref name="path"/> (created or overwritten).</summary>
+    /// <param name="model">The trained (or loaded) transformer.</param>
+    /// <param name="path">The file to write, conventionally with the extension <c>.onnx</c>.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="NotSupportedException">The model is not a chain of dense layers.</exception>
+    public static void Export(GradientDescentBinaryTransformer model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        WriteToFile(model.Model, model.FeatureColumnName, PredictionKind.Binary, path);
+    }
+
+    /// <summary>
+    /// Writes one ONNX model for a whole binary classification pipeline: the featurizer with our model appended (as
+    /// <see cref="Export(GradientDescentRegressionTransformer, Stream, Stream)"/>), adding the outputs <c>PredictedLabel</c>,
+    /// <c>Score</c> and <c>Probability</c>.
+    /// </summary>
+    /// <param name="model">The trained transformer (the last transformer of the pipeline).</param>
+    /// <param name="output">A writable stream; left open.</param>
+    /// <param name="featurizerOnnx">The featurizer's ONNX model, read from its position to its end, with the requirements of the
+    /// regression overload except that its opset must be <see cref="MinimumBinaryFeaturizerOpsetVersion"/> (12) or later
+    /// (the default of <c>mlContext.Model.ConvertToOnnx</c> is 12; older ones are chosen only explicitly), and it must have none
+    /// of the three output names.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The featurizer is not a readable ONNX model, lacks or passes through the feature column,
+    /// already has one of the outputs, or uses an opset older than 12.</exception>
+    /// <exception cref="NotSupportedException">The model is not a chain of dense layers.</exception>
+    public static void Export(GradientDescentBinaryTransformer model, Stream output, Stream featurizerOnnx)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        WriteAppended(model.Model, model.FeatureColumnName, PredictionKind.Binary, output, featurizerOnnx);
+    }
+
+    /// <summary>
+    /// Writes a multiclass classification model as an ONNX model to <paramref name="output"/>: outputs <c>PredictedLabel</c> uint32
+    /// <c>[N, 1]</c> (the 1-based key of the class, as the transformer's key column) and <c>Score</c> float <c>[N, ClassCount]</c>
+    /// (the class probabilities). The key values (class names) are not in the graph: map keys back with
+    /// <see cref="GradientDescentMulticlassTransformer.ClassNames"/> (key <c>k</c> is <c>ClassNames[k - 1]</c>).
+    /// </summary>
+    /// <param name="model">The trained (or loaded) transformer.</param>
+    /// <param name="output">A writable stream; the model is written at its position and the stream is left open.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="NotSupportedException">The model is not a chain of dense layers.</exception>
+    public static void Export(GradientDescentMulticlassTransformer model, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        WriteToStream(model.Model, model.FeatureColumnName, PredictionKind.Multiclass, output);
+    }
+
+    /// <summary>Writes a multiclass classification model as an ONNX file at <paramref name="path"/> (created or overwritten).</summary>
+    /// <param name="model">The trained (or loaded) transformer.</param>
+    /// <param name="path">The file to write, conventionally with the extension <c>.onnx</c>.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="NotSupportedException">The model is not a chain of dense layers.</exception>
+    public static void Export(GradientDescentMulticlassTransformer model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        WriteToFile(model.Model, model.FeatureColumnName, PredictionKind.Multiclass, path);
+    }
+
+    /// <summary>
+    /// Writes one ONNX model for a whole multiclass pipeline: the featurizer with our model appended (as
+    /// <see cref="Export(GradientDescentRegressionTransformer, Stream, Stream)"/>), adding the outputs <c>PredictedLabel</c> and <c>Score</c>.
+    /// </summary>
+    /// <param name="model">The trained transformer (the last transformer of the pipeline).</param>
+    /// <param name="output">A writable stream; left open.</param>
+    /// <param name="featurizerOnnx">The featurizer's ONNX model, read from its position to its end, with the requirements of the
+    /// regression overload (opset <see cref="MinimumFeaturizerOpsetVersion"/> or later), and without the outputs <c>PredictedLabel</c>
+    /// and <c>Score</c>. Export a featurizer without the label mapping (<c>MapValueToKey</c> on the label is for training only).</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The featurizer is not a readable ONNX model, lacks or passes through the feature column,
+    /// already has one of the outputs, or uses an opset older than 9.</exception>
+    /// <exception cref="NotSupportedException">The model is not a chain of dense layers.</exception>
+    public static void Export(GradientDescentMulticlassTransformer model, Stream output, Stream featurizerOnnx)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        WriteAppended(model.Model, model.FeatureColumnName, PredictionKind.Multiclass, output, featurizerOnnx);
+    }
+
+    private static void WriteToStream(GradientDescentModelParameters parameters, string featureColumnName, PredictionKind kind, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        Build(parameters, featureColumnName, kind, featurizer: null).WriteTo(output);
+    }
+
+    private static void WriteToFile(GradientDescentModelParameters parameters, string featureColumnName, PredictionKind kind, string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ModelProto onnx = Build(parameters, featureColumnName, kind, featurizer: null);
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        onnx.WriteTo(file);
+    }
+
+    private static void WriteAppended(GradientDescentModelParameters parameters, string featureColumnName, PredictionKind kind, Stream output, Stream featurizerOnnx)
+    {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(featurizerOnnx);
         ModelProto featurizer;
@@ -102,7 +225,7 @@ public static class GradientDescentOnnx
             throw new ArgumentException($"The featurizer stream is not an ONNX model: {e.Message}", nameof(featurizerOnnx), e);
         }
 
-        Build(model.Model, model.FeatureColumnName, PredictionKind.Regression, featurizer).WriteTo(output);
+        Build(parameters, featureColumnName, kind, featurizer).WriteTo(output);
     }
 
     /// <summary>Builds the ONNX model of <paramref name="parameters"/> for a task, optionally appended to a featurizer.</summary>
@@ -117,7 +240,7 @@ public static class GradientDescentOnnx
 
         var writer = featurizer is null
             ? OnnxGraphWriter.Standalone(featureColumnName, parameters.FeatureCount)
-            : OnnxGraphWriter.AppendedTo(featurizer, featureColumnName, parameters.FeatureCount);
+            : OnnxGraphWriter.AppendedTo(featurizer, featureColumnName, parameters.FeatureCount, OnnxOutputs.MinimumOpset(kind), OnnxOutputs.Names(kind));
         string logits = writer.AddDenseLayers(parameters.Layers);
         OnnxOutputs.Add(writer, logits, parameters.OutputCount, kind);
         return writer.Finish();

@@ -51,7 +51,12 @@ internal sealed class OnnxGraphWriter
     }
 
     /// <summary>The featurizer model, to which the network is appended reading its feature column output.</summary>
-    internal static OnnxGraphWriter AppendedTo(ModelProto featurizer, string featureColumnName, int featureCount)
+    /// <param name="featurizer">The featurizer model (not modified: the result is a clone).</param>
+    /// <param name="featureColumnName">The model's feature column.</param>
+    /// <param name="featureCount">The model's number of features.</param>
+    /// <param name="minimumOpset">The oldest default-domain opset the appended nodes are defined in.</param>
+    /// <param name="outputNames">The outputs the model will add: the featurizer must have none of them (nor their <c>.output</c> form).</param>
+    internal static OnnxGraphWriter AppendedTo(ModelProto featurizer, string featureColumnName, int featureCount, int minimumOpset, IReadOnlyList<string> outputNames)
     {
         if (featurizer.Graph is null)
         {
@@ -59,11 +64,12 @@ internal sealed class OnnxGraphWriter
         }
 
         OperatorSetIdProto? defaultDomain = featurizer.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx");
-        if (defaultDomain is null || defaultDomain.Version < GradientDescentOnnx.MinimumFeaturizerOpsetVersion)
+        if (defaultDomain is null || defaultDomain.Version < minimumOpset)
         {
             throw new ArgumentException(
                 $"The featurizer ONNX model uses {(defaultDomain is null ? "no default-domain opset" : $"opset {defaultDomain.Version}")}; " +
-                $"the exported network needs opset {GradientDescentOnnx.MinimumFeaturizerOpsetVersion} or later. Export the featurizer with a later opset.",
+                $"the exported model needs opset {minimumOpset} or later. Export the featurizer with a later opset " +
+                "(mlContext.Model.ConvertToOnnx(featurizer, data, opSetVersion, stream) accepts 9 to 12; its default is 12).",
                 "featurizerOnnx");
         }
 
@@ -92,11 +98,14 @@ internal sealed class OnnxGraphWriter
                 "ConvertToOnnx turns into a graph input instead of failing. Export the model alone (GradientDescentOnnx.Export(model, output)) and compute the features before it.",
                 "featurizerOnnx");
         }
-        if (featurizer.Graph.Output.Any(o => o.Name is OnnxOutputs.ScoreName or OnnxOutputs.ScoreName + ".output"))
+        foreach (string outputName in outputNames)
         {
-            throw new ArgumentException(
-                $"The featurizer ONNX model already has an output named {OnnxOutputs.ScoreName}; export only the featurizing part of the pipeline (before the GdTrainer transformer).",
-                "featurizerOnnx");
+            if (featurizer.Graph.Output.Any(o => o.Name == outputName || o.Name == outputName + ".output"))
+            {
+                throw new ArgumentException(
+                    $"The featurizer ONNX model already has an output named {outputName}; export only the featurizing part of the pipeline (before the GdTrainer transformer).",
+                    "featurizerOnnx");
+            }
         }
 
         ModelProto model = featurizer.Clone();
@@ -134,8 +143,8 @@ internal sealed class OnnxGraphWriter
         return output;
     }
 
-    /// <summary>Adds an <c>Identity</c> node that names a graph output, declared float <c>[N, width]</c>.</summary>
-    internal void AddOutput(string outputName, string value, int width)
+    /// <summary>Adds an <c>Identity</c> node that names a graph output, declared <c>[N, width]</c> of <paramref name="elementType"/> (default float).</summary>
+    internal void AddOutput(string outputName, string value, int width, TensorProto.Types.DataType elementType = TensorProto.Types.DataType.Float)
     {
         if (!_outputNames.Add(outputName))
         {
@@ -146,11 +155,24 @@ internal sealed class OnnxGraphWriter
         node.Input.Add(value);
         node.Output.Add(outputName);
         Graph.Node.Add(node);
-        Graph.Output.Add(FloatMatrix(outputName, width));
+        Graph.Output.Add(Matrix(outputName, width, elementType));
     }
 
     /// <summary>Adds a float scalar constant (an initializer of shape <c>[]</c>) and returns its name.</summary>
     internal string AddScalar(string name, float value) => AddInitializer(name, [value]);
+
+    /// <summary>Adds an int64 scalar constant (an initializer of shape <c>[]</c>) and returns its name.</summary>
+    internal string AddScalar(string name, long value)
+    {
+        var tensor = new TensorProto { Name = Prefix + name + "_" + (_nameCounter++).ToString(CultureInfo.InvariantCulture), DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Int64Data.Add(value);
+        Graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
+    /// <summary>An integer attribute, e.g. <c>axis</c>, <c>keepdims</c> or <c>to</c>.</summary>
+    internal static AttributeProto IntAttribute(string name, long value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
     /// <summary>
     /// The finished model. Graph inputs that no node reads are dropped: ML.NET's ConvertToOnnx declares every column of the
@@ -232,7 +254,9 @@ internal sealed class OnnxGraphWriter
     private static AttributeProto FloatAttribute(string name, float value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
-    private static ValueInfoProto FloatMatrix(string name, int width)
+    private static ValueInfoProto FloatMatrix(string name, int width) => Matrix(name, width, TensorProto.Types.DataType.Float);
+
+    private static ValueInfoProto Matrix(string name, int width, TensorProto.Types.DataType elementType)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = BatchDimension });
@@ -240,7 +264,7 @@ internal sealed class OnnxGraphWriter
         return new ValueInfoProto
         {
             Name = name,
-            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)elementType, Shape = shape } },
         };
     }
 
