@@ -236,7 +236,7 @@ public abstract class GradientDescentTrainerOptions
     /// </summary>
     public ILogger? Logger;
 
-    /// <summary>Creates the logger when <see cref="Logger"/> is null (category <c>GdTrainer.MLNet.GradientDescentRegressionTrainer</c>). Default: null.</summary>
+    /// <summary>Creates the logger when <see cref="Logger"/> is null (category <c>GdTrainer.MLNet.</c> and the trainer's type name, e.g. <c>GdTrainer.MLNet.GradientDescentRegressionTrainer</c>). Default: null.</summary>
     public ILoggerFactory? LoggerFactory;
 
     /// <summary>

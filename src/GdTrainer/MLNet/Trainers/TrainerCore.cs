@@ -27,12 +27,14 @@ internal sealed class TrainerCore
     private readonly GradientDescentTrainerOptions _options;
     private readonly ITrainingTask _task;
     private readonly IHost? _host;
+    private readonly string _loggerCategory;
 
     internal TrainerCore(GradientDescentTrainerOptions options, ITrainingTask task, string trainerName)
     {
         _options = options;
         _task = task;
         _host = options.MLContext is { } context ? ((IHostEnvironment)context).Register(trainerName) : null;
+        _loggerCategory = "GdTrainer.MLNet." + trainerName;
     }
 
     /// <summary>Whether the options describe the linear model (no hidden layers, no model factory).</summary>
@@ -73,7 +75,7 @@ internal sealed class TrainerCore
         CancellationToken cancellationToken = _options.CancellationToken;
         cancellationToken.ThrowIfCancellationRequested();
         using IChannel? channel = _host?.Start("Training");
-        ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger<GradientDescentRegressionTrainer>();
+        ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger(_loggerCategory);
 
         using TrainingData data = TrainingData.Read(input, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
         TrainingRowCounts rowCounts = data.RowCounts;
