@@ -80,23 +80,6 @@ public sealed class ClassificationSeparateProcessTests : IDisposable
         return (path, _mlContext.Data.LoadFromEnumerable(rows.Select(r => new ClassificationData.FeaturesOnly { Features = r })));
     }
 
-    private static async Task<string[]> RunPredict(string modelPath, string csvPath, string route)
-    {
-        string samples = Path.Combine(AppContext.BaseDirectory, "GdTrainer.Samples.dll");
-        Assert.True(File.Exists(samples), $"The samples are built next to the tests: {samples}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { samples, "predict-class", "--model", modelPath, "--input", csvPath, "--route", route })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stderrTask = process.StandardError.ReadToEndAsync();
-        string stdout = await process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        string stderr = await stderrTask;
-        Assert.True(process.ExitCode == 0, $"predict-class failed ({process.ExitCode}): {stderr}");
-        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    }
+    private static Task<string[]> RunPredict(string modelPath, string csvPath, string route) =>
+        GdTrainer.Tests.Training.SamplesProcess.RunAsync("predict-class", "--model", modelPath, "--input", csvPath, "--route", route);
 }

@@ -1,6 +1,5 @@
 namespace GdTrainer.Tests.MLNet;
 
-using System.Diagnostics;
 using System.Globalization;
 using GdTrainer.MLNet;
 using Microsoft.ML;
@@ -33,28 +32,7 @@ public sealed class SeparateProcessTests : IDisposable
         File.WriteAllLines(csvPath, probe.Features.Select(row => string.Join(",", row.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
         float[] expected = model.Transform(probe.ToDataView(mlContext)).GetColumn<float>("Score").ToArray();
 
-        string samples = Path.Combine(AppContext.BaseDirectory, "GdTrainer.Samples.dll");
-        Assert.True(File.Exists(samples), $"The samples are built next to the tests: {samples}");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in new[] { samples, "predict", "--model", modelPath, "--input", csvPath })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stderrTask = process.StandardError.ReadToEndAsync();
-        string stdout = await process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        string stderr = await stderrTask;
-        Assert.True(process.ExitCode == 0, $"predict failed ({process.ExitCode}): {stderr}");
-
-        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string[] lines = await GdTrainer.Tests.Training.SamplesProcess.RunAsync("predict", "--model", modelPath, "--input", csvPath);
         Assert.Equal("score", lines[0]);
         float[] actual = lines[1..].Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(expected.Length, actual.Length);

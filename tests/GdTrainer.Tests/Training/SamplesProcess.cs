@@ -8,6 +8,14 @@ internal static class SamplesProcess
 {
     internal static async Task<float[]> PredictAsync(string modelPath, string csvPath, string loader)
     {
+        string[] lines = await RunAsync("predict", "--model", modelPath, "--input", csvPath, "--loader", loader);
+        Assert.Equal("score", lines[0]);
+        return [.. lines[1..].Select(l => float.Parse(l, CultureInfo.InvariantCulture))];
+    }
+
+    /// <summary>Runs a samples command in another process (2-minute limit) and returns its non-empty output lines; a failure shows its stderr.</summary>
+    internal static async Task<string[]> RunAsync(params string[] arguments)
+    {
         string samples = Path.Combine(AppContext.BaseDirectory, "GdTrainer.Samples.dll");
         Assert.True(File.Exists(samples), $"The samples are built next to the tests: {samples}");
         var start = new ProcessStartInfo("dotnet")
@@ -16,7 +24,8 @@ internal static class SamplesProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in new[] { samples, "predict", "--model", modelPath, "--input", csvPath, "--loader", loader })
+        start.ArgumentList.Add(samples);
+        foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -27,11 +36,8 @@ internal static class SamplesProcess
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync(timeout.Token);
         string stderr = await stderrTask;
-        Assert.True(process.ExitCode == 0, $"predict --loader {loader} failed ({process.ExitCode}): {stderr}");
-
-        string[] lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal("score", lines[0]);
-        return [.. lines[1..].Select(l => float.Parse(l, CultureInfo.InvariantCulture))];
+        Assert.True(process.ExitCode == 0, $"{string.Join(' ', arguments)} failed ({process.ExitCode}): {stderr}");
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
     /// <summary>Writes rows as the CSV the predict command reads: comma-separated round-trip floats, no header.</summary>
