@@ -115,6 +115,48 @@ public sealed class CommandLineOptions
         return value;
     }
 
+    /// <summary>The option as a finite number of at least zero.</summary>
+    /// <exception cref="CommandLineException">The value is not a finite number >= 0.</exception>
+    public float GetNonNegativeSingle(string name, float defaultValue)
+    {
+        string? text = GetString(name, null);
+        if (text is null)
+        {
+            return defaultValue;
+        }
+
+        if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value) || value < 0)
+        {
+            throw new CommandLineException($"Option {name} must be a number >= 0 (for example 0.1), but was '{text}'.");
+        }
+
+        return value;
+    }
+
+    /// <summary>The option as hidden-layer widths: positive integers separated by commas (e.g. <c>64,64</c>).</summary>
+    /// <exception cref="CommandLineException">A width is not a positive integer.</exception>
+    public int[] GetWidths(string name, IReadOnlyList<int> defaultValue)
+    {
+        string? text = GetString(name, null);
+        if (text is null)
+        {
+            return [.. defaultValue];
+        }
+
+        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var widths = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1)
+            {
+                throw new CommandLineException(
+                    $"Option {name} must be hidden-layer widths as positive integers separated by commas (for example 64,64), but was '{text}'.");
+            }
+        }
+
+        return widths;
+    }
+
     /// <summary>Fails on options that the command never asked for (typos).</summary>
     /// <exception cref="CommandLineException">An option was given that the command does not know.</exception>
     public void EnsureAllUsed()

@@ -92,15 +92,15 @@ internal sealed class CompareSettings
             LinearEpochs = linearEpochs,
             LinearLearningRate = linearRate,
             LinearBatchSize = options.GetInt32("--batch-size", 256, minimum: 1),
-            Hidden = GetWidths(options, "--hidden", MlpRecipe.HiddenLayers),
+            Hidden = options.GetWidths("--hidden", MlpRecipe.HiddenLayers),
             Optimizer = GetOptimizer(options),
             MlpLearningRate = options.GetPositiveSingle("--mlp-learning-rate", MlpRecipe.LearningRate),
             MlpEpochs = options.GetInt32("--mlp-epochs", MlpRecipe.NumberOfEpochs, minimum: 1),
             MlpBatchSize = options.GetInt32("--mlp-batch-size", MlpRecipe.BatchSize, minimum: 1),
-            ValidationFraction = GetNonNegativeSingle(options, "--validation-fraction", MlpRecipe.ValidationFraction),
+            ValidationFraction = options.GetNonNegativeSingle("--validation-fraction", MlpRecipe.ValidationFraction),
             EarlyStoppingPatience = options.GetInt32("--early-stopping-patience", MlpRecipe.EarlyStoppingPatience, minimum: 1),
-            L2 = GetNonNegativeSingle(options, "--l2", MlpRecipe.L2Regularization),
-            Dropout = GetNonNegativeSingle(options, "--dropout", MlpRecipe.Dropout),
+            L2 = options.GetNonNegativeSingle("--l2", MlpRecipe.L2Regularization),
+            Dropout = options.GetNonNegativeSingle("--dropout", MlpRecipe.Dropout),
         };
 
         if (settings.TestFraction >= 1)
@@ -163,43 +163,5 @@ internal sealed class CompareSettings
         return text is null
             ? defaultValue
             : bool.TryParse(text, out bool value) ? value : throw new CommandLineException($"Option {name} must be true or false, but was '{text}'.");
-    }
-
-    private static float GetNonNegativeSingle(CommandLineOptions options, string name, float defaultValue)
-    {
-        string? text = options.GetString(name, null);
-        if (text is null)
-        {
-            return defaultValue;
-        }
-
-        if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value) || value < 0)
-        {
-            throw new CommandLineException($"Option {name} must be a number >= 0 (for example 0.001), but was '{text}'.");
-        }
-
-        return value;
-    }
-
-    private static int[] GetWidths(CommandLineOptions options, string name, IReadOnlyList<int> defaultValue)
-    {
-        string? text = options.GetString(name, null);
-        if (text is null)
-        {
-            return [.. defaultValue];
-        }
-
-        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var widths = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1)
-            {
-                throw new CommandLineException(
-                    $"Option {name} must be hidden-layer widths as positive integers separated by commas (for example 64,64), but was '{text}'.");
-            }
-        }
-
-        return widths;
     }
 }

@@ -25,8 +25,8 @@ public static class MlpCommand
             PrintEvery = options.GetInt32("--print-every", defaults.PrintEvery, minimum: 1),
             LearningRate = options.GetPositiveSingle("--learning-rate", defaults.LearningRate),
             Points = options.GetInt32("--points", defaults.Points, minimum: 2),
-            Noise = GetNonNegativeSingle(options, "--noise", defaults.Noise),
-            Hidden = GetWidths(options, "--hidden", defaults.Hidden),
+            Noise = options.GetNonNegativeSingle("--noise", defaults.Noise),
+            Hidden = options.GetWidths("--hidden", defaults.Hidden),
             Seed = options.GetInt32("--seed", defaults.Seed),
         };
         string plotPath = options.GetString("--plot", "mlp-fit.png")!;
@@ -39,43 +39,5 @@ public static class MlpCommand
             truthLabel: "truth: sin(3x)");
         output.WriteLine($"plot: {written}");
         return 0;
-    }
-
-    private static float GetNonNegativeSingle(CommandLineOptions options, string name, float defaultValue)
-    {
-        string? text = options.GetString(name, null);
-        if (text is null)
-        {
-            return defaultValue;
-        }
-
-        if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value) || value < 0)
-        {
-            throw new CommandLineException($"Option {name} must be a number >= 0 (for example 0.1), but was '{text}'.");
-        }
-
-        return value;
-    }
-
-    private static int[] GetWidths(CommandLineOptions options, string name, IReadOnlyList<int> defaultValue)
-    {
-        string? text = options.GetString(name, null);
-        if (text is null)
-        {
-            return [.. defaultValue];
-        }
-
-        string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var widths = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out widths[i]) || widths[i] < 1)
-            {
-                throw new CommandLineException(
-                    $"Option {name} must be hidden-layer widths as positive integers separated by commas (for example 32,32), but was '{text}'.");
-            }
-        }
-
-        return widths;
     }
 }

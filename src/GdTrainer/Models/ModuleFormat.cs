@@ -163,7 +163,7 @@ public static class ModuleFormat
         var header = new byte[HeaderLength];
         int headerRead = stream.ReadAtLeast(header, HeaderLength, throwOnEndOfStream: false);
         long payloadLength = ReadHeader(header.AsSpan(0, headerRead), headerRead);
-        byte[] rest = ReadBounded(stream, ChecksumLength + (int)payloadLength);
+        byte[] rest = RecordReader.ReadExactly(stream, ChecksumLength + (int)payloadLength, Truncated);
         return Parse(header, rest.AsSpan(0, ChecksumLength), rest.AsSpan(ChecksumLength));
     }
 
@@ -218,7 +218,7 @@ public static class ModuleFormat
         }
 
         // The checksum matched, so what follows fails only on a writer bug or a forged record; it still fails clearly.
-        var reader = new PayloadReader(payload);
+        var reader = new RecordReader(payload, Damaged);
         Description description = ReadDescription(ref reader, path: string.Empty, depth: 0);
         ReadOnlySpan<byte> parameters = payload[reader.Position..];
         double parameterCount = description.ParameterCount();
@@ -348,7 +348,7 @@ public static class ModuleFormat
         }
     }
 
-    private static Description ReadDescription(ref PayloadReader reader, string path, int depth)
+    private static Description ReadDescription(ref RecordReader reader, string path, int depth)
     {
         string where = path.Length == 0 ? "the root module" : $"module '{path}'";
         if (depth > MaximumDepth)
@@ -445,28 +445,6 @@ public static class ModuleFormat
         }
     }
 
-    private static byte[] ReadBounded(Stream stream, int length)
-    {
-        // Read in bounded chunks, so a damaged length field cannot make us allocate gigabytes before the stream runs out.
-        const int Chunk = 1 << 20;
-        using var buffer = new MemoryStream(Math.Min(length, Chunk));
-        var chunk = new byte[Math.Min(length, Chunk)];
-        int remaining = length;
-        while (remaining > 0)
-        {
-            int wanted = Math.Min(Chunk, remaining);
-            int read = stream.ReadAtLeast(chunk.AsSpan(0, wanted), wanted, throwOnEndOfStream: false);
-            buffer.Write(chunk, 0, read);
-            remaining -= read;
-            if (read < wanted)
-            {
-                throw Truncated($"it ends {remaining} bytes before the end of the record");
-            }
-        }
-
-        return buffer.ToArray();
-    }
-
     private static InvalidDataException Truncated(string detail) =>
         new($"The saved model is truncated: {detail}. The file was cut short (an interrupted copy or save); restore it from a good copy.");
 
@@ -554,48 +532,6 @@ public static class ModuleFormat
             }
 
             return modules;
-        }
-    }
-
-    private ref struct PayloadReader(ReadOnlySpan<byte> payload)
-    {
-        private readonly ReadOnlySpan<byte> _payload = payload;
-
-        internal int Position { get; private set; }
-
-        internal readonly int Remaining => _payload.Length - Position;
-
-        internal int Int32(string what) => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4, what));
-
-        internal float Single(string what) => BinaryPrimitives.ReadSingleLittleEndian(Bytes(4, what));
-
-        internal byte Byte(string what) => Bytes(1, what)[0];
-
-        internal bool Flag(string what)
-        {
-            byte value = Byte(what);
-            return value <= 1 ? value == 1 : throw Damaged($"the {what} holds {value}, not 0 or 1");
-        }
-
-        /// <summary>A layer size: at least 1, and no more than the remaining bytes could hold as float parameters.</summary>
-        internal int Size(string what)
-        {
-            int value = Int32(what);
-            return value >= 1 && value <= Remaining / 4
-                ? value
-                : throw Damaged($"the {what} is {value}; a size is at least 1 and no more than the remaining {Remaining} bytes can hold");
-        }
-
-        internal ReadOnlySpan<byte> Bytes(int count, string what)
-        {
-            if (count > Remaining)
-            {
-                throw Damaged($"the {what} runs past the end of the payload");
-            }
-
-            ReadOnlySpan<byte> bytes = _payload.Slice(Position, count);
-            Position += count;
-            return bytes;
         }
     }
 }

@@ -164,7 +164,7 @@ public sealed class StateDict
             throw Damaged($"the header states an impossible payload length of {payloadLength} bytes");
         }
 
-        byte[] record = ReadRecord(stream, (int)payloadLength + ChecksumLength);
+        byte[] record = RecordReader.ReadExactly(stream, (int)payloadLength + ChecksumLength, Truncated);
         ReadOnlySpan<byte> payload = record.AsSpan(0, (int)payloadLength);
         using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
@@ -228,7 +228,7 @@ public sealed class StateDict
     private static List<KeyValuePair<string, Tensor<float>>> DecodePayload(ReadOnlySpan<byte> payload)
     {
         // The checksum matched, so a failure here means a writer bug or a deliberately forged record; still fail clearly.
-        var reader = new PayloadReader(payload);
+        var reader = new RecordReader(payload, Damaged);
         int count = reader.Int32("entry count");
         var entries = new List<KeyValuePair<string, Tensor<float>>>();
         for (int e = 0; e < count; e++)
@@ -285,62 +285,9 @@ public sealed class StateDict
         return entries;
     }
 
-    private static byte[] ReadRecord(Stream stream, int length)
-    {
-        // Read in bounded chunks, so a damaged length field cannot make us allocate gigabytes before the stream runs out.
-        const int Chunk = 1 << 20;
-        if (length <= Chunk)
-        {
-            var small = new byte[length];
-            int read = stream.ReadAtLeast(small, length, throwOnEndOfStream: false);
-            return read == length ? small : throw Truncated($"it ends {length - read} bytes before the end of the record");
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[Chunk];
-        int remaining = length;
-        while (remaining > 0)
-        {
-            int wanted = Math.Min(Chunk, remaining);
-            int read = stream.ReadAtLeast(chunk.AsSpan(0, wanted), wanted, throwOnEndOfStream: false);
-            buffer.Write(chunk, 0, read);
-            remaining -= read;
-            if (read < wanted)
-            {
-                throw Truncated($"it ends {remaining} bytes before the end of the record");
-            }
-        }
-
-        return buffer.ToArray();
-    }
-
     private static InvalidDataException Truncated(string detail) =>
         new($"The saved parameters are truncated: {detail}. The file was cut short (an interrupted copy or save); no parameter was changed.");
 
     private static InvalidDataException Damaged(string detail) =>
         new($"The saved parameters are damaged: {detail}. No parameter was changed; restore the file from a good copy.");
-
-    private ref struct PayloadReader(ReadOnlySpan<byte> payload)
-    {
-        private readonly ReadOnlySpan<byte> _payload = payload;
-        private int _position;
-
-        internal readonly bool AtEnd => _position == _payload.Length;
-
-        internal int Int32(string what) => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4, what));
-
-        internal byte Byte(string what) => Bytes(1, what)[0];
-
-        internal ReadOnlySpan<byte> Bytes(long count, string what)
-        {
-            if (count < 0 || count > _payload.Length - _position)
-            {
-                throw Damaged($"the {what} runs past the end of the payload");
-            }
-
-            ReadOnlySpan<byte> bytes = _payload.Slice(_position, (int)count);
-            _position += (int)count;
-            return bytes;
-        }
-    }
 }

@@ -161,15 +161,15 @@ internal sealed class ModelPayload
 
     private static ModelPayload Parse(ReadOnlySpan<byte> payload)
     {
-        var reader = new SpanReader(payload);
-        byte kind = reader.Byte();
+        var reader = new RecordReader(payload, Damaged);
+        byte kind = reader.Byte("task");
         if (kind > (byte)PredictionKind.Multiclass)
         {
             throw Damaged($"it names an unknown task {kind}");
         }
 
-        string name = Encoding.UTF8.GetString(reader.Bytes(reader.Count(1)));
-        int rank = reader.Count(4);
+        string name = Encoding.UTF8.GetString(reader.Bytes(reader.Count(1, "feature column name length"), "feature column name"));
+        int rank = reader.Count(4, "feature column rank");
         if (rank > 8)
         {
             throw Damaged($"its feature column has {rank} dimensions");
@@ -178,7 +178,7 @@ internal sealed class ModelPayload
         var dimensions = new int[rank];
         for (int i = 0; i < rank; i++)
         {
-            dimensions[i] = reader.Int32();
+            dimensions[i] = reader.Int32("feature column dimension");
             if (dimensions[i] < 1)
             {
                 throw Damaged($"its feature column has a dimension of size {dimensions[i]}");
@@ -187,34 +187,34 @@ internal sealed class ModelPayload
 
         DataViewType featureType = rank == 0 ? NumberDataViewType.Single : new VectorDataViewType(NumberDataViewType.Single, dimensions);
         FeatureTransform? transform = null;
-        if (reader.Byte() == 1)
+        if (reader.Byte("standardisation flag") == 1)
         {
-            int count = reader.Count(8);
+            int count = reader.Count(8, "standardisation size");
             var offsets = new float[count];
             var scales = new float[count];
             for (int i = 0; i < count; i++)
             {
-                offsets[i] = reader.Single();
+                offsets[i] = reader.Single("standardisation offset");
             }
 
             for (int i = 0; i < count; i++)
             {
-                scales[i] = reader.Single();
+                scales[i] = reader.Single("standardisation multiplier");
             }
 
             transform = new FeatureTransform(offsets, scales);
         }
 
-        Module module = ModuleFormat.Load(reader.Bytes(reader.Count(1)));
-        int epochs = reader.Count(24);
+        Module module = ModuleFormat.Load(reader.Bytes(reader.Count(1, "module record length"), "module record"));
+        int epochs = reader.Count(24, "epoch count");
         var reports = new EpochReport[epochs];
         for (int i = 0; i < epochs; i++)
         {
-            reports[i] = new EpochReport(i + 1, reader.Single(), reader.Single(), reader.Single(), reader.Int32(), TimeSpan.FromTicks(reader.Int64()));
+            reports[i] = new EpochReport(i + 1, reader.Single("training loss"), reader.Single("validation loss"), reader.Single("learning rate"), reader.Int32("batch size"), TimeSpan.FromTicks(reader.Int64("elapsed time")));
         }
 
-        byte reason = reader.Byte();
-        int restored = reader.Int32();
+        byte reason = reader.Byte("stop reason");
+        int restored = reader.Int32("restored epoch");
         if (!reader.AtEnd || (reason != 255 && !Enum.IsDefined((TrainingStopReason)reason)))
         {
             throw Damaged("its history does not parse");
@@ -233,45 +233,4 @@ internal sealed class ModelPayload
 
     private static InvalidDataException Damaged(string what) =>
         new($"The GdTrainer model stored in this model file is damaged: {what}. The file was corrupted after it was saved; save the model again.");
-
-    /// <summary>Reads little-endian values, checking each size against the bytes that remain.</summary>
-    private ref struct SpanReader(ReadOnlySpan<byte> bytes)
-    {
-        private readonly ReadOnlySpan<byte> _bytes = bytes;
-        private int _position;
-
-        internal readonly bool AtEnd => _position == _bytes.Length;
-
-        internal byte Byte() => Bytes(1)[0];
-
-        internal int Int32() => BinaryPrimitives.ReadInt32LittleEndian(Bytes(4));
-
-        internal long Int64() => BinaryPrimitives.ReadInt64LittleEndian(Bytes(8));
-
-        internal float Single() => BinaryPrimitives.ReadSingleLittleEndian(Bytes(4));
-
-        /// <summary>A count of items of <paramref name="itemBytes"/> bytes each, which must fit in the bytes that remain.</summary>
-        internal int Count(int itemBytes)
-        {
-            int count = Int32();
-            if (count < 0 || (long)count * itemBytes > _bytes.Length - _position)
-            {
-                throw Damaged($"a count of {count} does not fit in the {_bytes.Length - _position} bytes that remain");
-            }
-
-            return count;
-        }
-
-        internal ReadOnlySpan<byte> Bytes(int count)
-        {
-            if (count > _bytes.Length - _position)
-            {
-                throw Damaged("it ends too early");
-            }
-
-            ReadOnlySpan<byte> slice = _bytes.Slice(_position, count);
-            _position += count;
-            return slice;
-        }
-    }
 }

@@ -173,9 +173,18 @@ internal sealed class MiniBatchLoop
     /// </summary>
     internal double EvaluateLoss(TrainingData data)
     {
-        (Batch[] batches, _) = CutBatches(data, EvaluationChunkRows);
-        return MeasureLoss(batches);
+        // The validation set is the same every epoch: cut its chunks once.
+        if (!ReferenceEquals(_evaluationData, data))
+        {
+            (_evaluationBatches, _) = CutBatches(data, EvaluationChunkRows);
+            _evaluationData = data;
+        }
+
+        return MeasureLoss(_evaluationBatches!);
     }
+
+    private TrainingData? _evaluationData;
+    private Batch[]? _evaluationBatches;
 
     /// <summary>Rows per forward pass when a loss is measured without training.</summary>
     private const int EvaluationChunkRows = 8192;
