@@ -16,9 +16,16 @@ using Microsoft.ML.Data;
 /// which it decodes and verifies once (<see cref="PayloadCache"/>): no row copies the parameters;</item>
 /// <item>the helper columns are dropped.</item>
 /// </list>
+/// A user column named like a helper column (known from the schema the model was fitted on, or the feature column itself; see
+/// <see cref="ProtectedColumns"/>) would be dropped with it, so each such column is first copied to a stash column (one <c>CopyColumns</c>
+/// per column, before the concatenation) and copied back after the helpers are dropped (one <c>CopyColumns</c> per column, then one
+/// <c>DropColumns</c> of the stashes), which moves it after the output columns. The chain holds these extra transforms only when a
+/// column collides.
+/// <para>
 /// Version 1 (the first release: the same chain with <c>__GdTrainer_*</c> columns, <see cref="LinearScoreModelKeyFactory"/>, a
 /// float-vector map holding <c>[w..., b]</c>, the feature column description and the loss history, and <see cref="LinearScoreFactory"/>)
 /// is no longer written; files holding it still load and score as before, and <see cref="SavedModelRestorer"/> reads them.
+/// </para>
 /// </summary>
 internal static class SavedModelCarrier
 {
@@ -34,17 +41,27 @@ internal static class SavedModelCarrier
 
     /// <summary>Builds the version-2 carrier of a model whose transformer appends <paramref name="columns"/>.</summary>
     /// <exception cref="NotSupportedException">The model holds a module type the save format cannot describe; the message names it.</exception>
-    internal static ITransformer Build(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns)
+    /// <param name="model">The model to store.</param>
+    /// <param name="featureColumnName">The feature column the carrier reads.</param>
+    /// <param name="featureColumnType">Its type.</param>
+    /// <param name="columns">The output columns of the task.</param>
+    /// <param name="protectedColumns">The input columns known to the transformer, of which those named like a helper column are stashed and restored.</param>
+    internal static ITransformer Build(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns, ProtectedColumns protectedColumns)
     {
         string record = new ModelPayload(columns.Kind, featureColumnName, featureColumnType, model).Encode();
         var mlContext = new MLContext(seed: 0);
+        string[] helpers = HelperColumns(columns.Kind);
+        IReadOnlyList<ProtectedColumns.Stash> stashes = protectedColumns.Plan(featureColumnName, helpers);
         // One flat chain (an estimator appended to a chain through IEstimator.Append would nest it): the restorer matches its elements.
-        var estimators = new List<IEstimator<ITransformer>>
+        var estimators = new List<IEstimator<ITransformer>>();
+        foreach (ProtectedColumns.Stash stash in stashes)
         {
-            mlContext.Transforms.Concatenate(FeaturesColumnV2, featureColumnName),
-            mlContext.Transforms.CustomMapping(new ModelKeyFactory().GetMapping(), ModelKeyFactory.ContractName),
-            mlContext.Transforms.Conversion.MapValue(ModelColumnV2, [new KeyValuePair<float, string>(ModelKey, record)], KeyColumnV2),
-        };
+            estimators.Add(mlContext.Transforms.CopyColumns(stash.StashColumn, stash.Column));
+        }
+
+        estimators.Add(mlContext.Transforms.Concatenate(FeaturesColumnV2, featureColumnName));
+        estimators.Add(mlContext.Transforms.CustomMapping(new ModelKeyFactory().GetMapping(), ModelKeyFactory.ContractName));
+        estimators.Add(mlContext.Transforms.Conversion.MapValue(ModelColumnV2, [new KeyValuePair<float, string>(ModelKey, record)], KeyColumnV2));
         switch (columns)
         {
             case BinaryColumns:
@@ -58,18 +75,38 @@ internal static class SavedModelCarrier
                 break;
         }
 
-        estimators.Add(mlContext.Transforms.DropColumns(HelperColumns(columns)));
+        estimators.Add(mlContext.Transforms.DropColumns(helpers));
+        foreach (ProtectedColumns.Stash stash in stashes)
+        {
+            estimators.Add(mlContext.Transforms.CopyColumns(stash.Column, stash.StashColumn));
+        }
+
+        if (stashes.Count > 0)
+        {
+            estimators.Add(mlContext.Transforms.DropColumns([.. stashes.Select(s => s.StashColumn)]));
+        }
+
         var chain = new EstimatorChain<ITransformer>();
         foreach (IEstimator<ITransformer> estimator in estimators)
         {
             chain = chain.Append(estimator);
         }
 
-        return chain.Fit(EmptyView(mlContext, featureColumnName, featureColumnType));
+        IDataView empty = EmptyView(mlContext, featureColumnName, featureColumnType);
+        // The chain is fitted on an empty view of the feature column plus each stashed column (of the feature type: copies store names only).
+        foreach (ProtectedColumns.Stash stash in stashes)
+        {
+            if (stash.Column != featureColumnName)
+            {
+                empty = mlContext.Transforms.CopyColumns(stash.Column, featureColumnName).Fit(empty).Transform(empty);
+            }
+        }
+
+        return chain.Fit(empty);
     }
 
-    /// <summary>The helper columns the carrier drops at its end.</summary>
-    private static string[] HelperColumns(PredictionColumns columns) => columns is MulticlassColumns
+    /// <summary>The helper columns the carrier writes and drops at its end.</summary>
+    internal static string[] HelperColumns(PredictionKind kind) => kind == PredictionKind.Multiclass
         ? [FeaturesColumnV2, KeyColumnV2, ModelColumnV2, MulticlassCarrier.ScoresColumn, MulticlassCarrier.IndexColumn, MulticlassCarrier.ValueColumn]
         : [FeaturesColumnV2, KeyColumnV2, ModelColumnV2];
 

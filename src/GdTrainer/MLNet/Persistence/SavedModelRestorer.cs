@@ -88,13 +88,35 @@ internal static class SavedModelRestorer
 
     /// <summary>
     /// Rebuilds the transformer from a version-2 carrier of any task: <c>[Concatenate, ModelKey mapping, record map, the task's scoring
-    /// transformers..., DropColumns]</c>, whose model record is decoded and verified (a damaged one throws).
+    /// transformers..., DropColumns]</c>, whose model record is decoded and verified (a damaged one throws). A carrier that keeps user
+    /// columns named like its helpers (<see cref="ProtectedColumns"/>) has one <c>CopyColumns</c> per such column before that and, after
+    /// it, one <c>CopyColumns</c> per column and a <c>DropColumns</c> of the stashes; the rebuilt transformer keeps the same stashes for
+    /// its next save.
     /// </summary>
     /// <exception cref="InvalidDataException">The carrier's model record is damaged, or its task does not fit the chain.</exception>
     private static bool TryRestoreVersion2(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out ITransformer? restored)
     {
         restored = null;
-        if (elements is not [
+        int stashCount = 0;
+        while (stashCount < elements.Length && elements[stashCount] is ColumnCopyingTransformer)
+        {
+            stashCount++;
+        }
+
+        ITransformer[] carrier = elements;
+        if (stashCount > 0)
+        {
+            // [stash copies..., the carrier..., copies back..., DropColumns of the stashes]
+            if (elements.Length < (2 * stashCount) + 1 || elements[^1] is not ColumnSelectingTransformer
+                || !elements[^(stashCount + 1)..^1].All(e => e is ColumnCopyingTransformer))
+            {
+                return false;
+            }
+
+            carrier = elements[stashCount..^(stashCount + 1)];
+        }
+
+        if (carrier is not [
             ColumnConcatenatingTransformer concatenate,
             CustomMappingTransformer<ModelKeyFactory.NoInput, ModelKeyFactory.KeyOutput>,
             ITransformer recordMap,
@@ -127,28 +149,99 @@ internal static class SavedModelRestorer
                 $"The GdTrainer model stored in this model file does not fit its chain: a {payload.Kind} record with {featureCount} features and {model.OutputCount} outputs behind a {kind} scorer. Save the model again.");
         }
 
+        if (!TryReadStashes(elements, stashCount, payload.FeatureColumnName, payload.FeatureColumnType, kind, out ProtectedColumns? protectedColumns, out DataViewSchema? output))
+        {
+            return false; // Not what Build writes: keep the carrier as it is.
+        }
+
         restored = kind switch
         {
-            PredictionKind.Binary => new GradientDescentBinaryTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType),
+            PredictionKind.Binary => new GradientDescentBinaryTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType, protectedColumns),
             PredictionKind.Multiclass => new GradientDescentMulticlassTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType,
-                PredictedLabelAnnotations(elements, payload.FeatureColumnName, payload.FeatureColumnType)),
-            _ => new GradientDescentRegressionTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType),
+                output.GetColumnOrNull(PredictionColumns.PredictedLabelColumnName)?.Annotations, protectedColumns),
+            _ => new GradientDescentRegressionTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType, protectedColumns),
         };
         return true;
     }
 
-    /// <summary>The annotations (key values) of the <c>PredictedLabel</c> column the multiclass carrier produces.</summary>
-    private static DataViewSchema.Annotations? PredictedLabelAnnotations(ITransformer[] elements, string featureColumnName, DataViewType featureColumnType)
+    /// <summary>
+    /// Reads which user columns the carrier stashes, and checks that it gives each back. ML.NET does not expose a <c>CopyColumns</c>
+    /// transformer's columns, so the carrier is run on a schema probe: the feature column with its type and every helper column of the
+    /// task with a type of its own (a vector of Double of a distinct size), so that each stash column is matched to its source by type.
+    /// False if a stash copy reads anything else, or a stashed column does not come out of the carrier with its type.
+    /// </summary>
+    /// <param name="elements">The carrier's transformers.</param>
+    /// <param name="stashCount">The number of its leading <c>CopyColumns</c> transformers, each stashing one column.</param>
+    /// <param name="featureColumnName">The feature column from the model record.</param>
+    /// <param name="featureColumnType">Its type.</param>
+    /// <param name="kind">The task of the carrier.</param>
+    /// <param name="protectedColumns">The stashes found.</param>
+    /// <param name="output">The carrier's output schema for the probe (the multiclass key values are read from it).</param>
+    private static bool TryReadStashes(ITransformer[] elements, int stashCount, string featureColumnName, DataViewType featureColumnType,
+        PredictionKind kind, [NotNullWhen(true)] out ProtectedColumns? protectedColumns, [NotNullWhen(true)] out DataViewSchema? output)
     {
+        protectedColumns = null;
+        output = null;
         var builder = new DataViewSchema.Builder();
         builder.AddColumn(featureColumnName, featureColumnType);
-        DataViewSchema? schema = builder.ToSchema();
+        string[] helpers = SavedModelCarrier.HelperColumns(kind);
+        var probeTypes = new Dictionary<string, DataViewType>(StringComparer.Ordinal) { [featureColumnName] = featureColumnType };
+        for (int i = 0; i < helpers.Length; i++)
+        {
+            if (helpers[i] != featureColumnName)
+            {
+                probeTypes[helpers[i]] = new VectorDataViewType(NumberDataViewType.Double, 1000 + i);
+                builder.AddColumn(helpers[i], probeTypes[helpers[i]]);
+            }
+        }
+
+        DataViewSchema probe = builder.ToSchema();
+        var stashes = new List<ProtectedColumns.Stash>();
+        for (int i = 0; i < stashCount; i++)
+        {
+            DataViewSchema? stashed = TryGetOutputSchema(elements[i], probe);
+            if (stashed is null || stashed.Count != probe.Count + 1)
+            {
+                return false;
+            }
+
+            DataViewSchema.Column copy = stashed[probe.Count];
+            string? source = null;
+            foreach (KeyValuePair<string, DataViewType> probed in probeTypes)
+            {
+                source = probed.Value.Equals(copy.Type) ? probed.Key : source;
+            }
+
+            if (source is null || probeTypes.ContainsKey(copy.Name))
+            {
+                return false;
+            }
+
+            stashes.Add(new ProtectedColumns.Stash(source, copy.Name));
+        }
+
+        DataViewSchema? schema = probe;
         foreach (ITransformer element in elements)
         {
             schema = schema is null ? null : TryGetOutputSchema(element, schema);
         }
 
-        return schema?.GetColumnOrNull(PredictionColumns.PredictedLabelColumnName)?.Annotations;
+        if (schema is null)
+        {
+            return false;
+        }
+
+        foreach (ProtectedColumns.Stash kept in stashes)
+        {
+            if (schema.GetColumnOrNull(kept.Column)?.Type is not { } type || !type.Equals(probeTypes[kept.Column]) || schema.GetColumnOrNull(kept.StashColumn) is not null)
+            {
+                return false;
+            }
+        }
+
+        protectedColumns = ProtectedColumns.FromStashes(stashes);
+        output = schema;
+        return true;
     }
 
     /// <summary>Reads and decodes the model record by running the carrier's record map on a one-row view of the key.</summary>

@@ -38,6 +38,13 @@ public sealed class GradientDescentMulticlassTransformer : ISingleFeaturePredict
     /// </param>
     /// <exception cref="ArgumentException">The type does not match the model's number of features, or the model has fewer than 2 outputs.</exception>
     public GradientDescentMulticlassTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, DataViewSchema.Annotations? labelAnnotations)
+        : this(model, featureColumnName, featureColumnType, labelAnnotations, ProtectedColumns.None)
+    {
+    }
+
+    /// <summary>Creates the transformer knowing its input columns: the saved carrier keeps those named like its helper columns.</summary>
+    /// <exception cref="ArgumentException">As the public constructor.</exception>
+    internal GradientDescentMulticlassTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, DataViewSchema.Annotations? labelAnnotations, ProtectedColumns protectedColumns)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.OutputCount < 2)
@@ -46,7 +53,7 @@ public sealed class GradientDescentMulticlassTransformer : ISingleFeaturePredict
         }
 
         _columns = new MulticlassColumns(model.OutputCount, labelAnnotations);
-        _core = new PredictionTransformerCore(model, featureColumnName, featureColumnType, _columns, nameof(model));
+        _core = new PredictionTransformerCore(model, featureColumnName, featureColumnType, _columns, protectedColumns, nameof(model));
     }
 
     /// <summary>The trained model: its layers, history and row counts.</summary>

@@ -31,8 +31,15 @@ public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredict
     /// <param name="featureColumnType">Its type: a known-size vector of Single with <c>model.FeatureCount</c> elements, or a Single scalar for one feature.</param>
     /// <exception cref="ArgumentException">The type does not match the model's number of features, or the model does not have exactly one output.</exception>
     public GradientDescentRegressionTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType)
+        : this(model, featureColumnName, featureColumnType, ProtectedColumns.None)
     {
-        _core = new PredictionTransformerCore(model, featureColumnName, featureColumnType, RegressionColumns.Instance, nameof(model));
+    }
+
+    /// <summary>Creates the transformer knowing its input columns: the saved carrier keeps those named like its helper columns.</summary>
+    /// <exception cref="ArgumentException">As the public constructor.</exception>
+    internal GradientDescentRegressionTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, ProtectedColumns protectedColumns)
+    {
+        _core = new PredictionTransformerCore(model, featureColumnName, featureColumnType, RegressionColumns.Instance, protectedColumns, nameof(model));
     }
 
     /// <summary>The trained model: its layers, history and row counts.</summary>

@@ -11,12 +11,19 @@ internal sealed class PredictionTransformerCore
 {
     private readonly Lazy<ITransformer> _carrier;
 
+    /// <param name="model">The model.</param>
+    /// <param name="featureColumnName">The feature column.</param>
+    /// <param name="featureColumnType">Its type.</param>
+    /// <param name="columns">The output columns of the task.</param>
+    /// <param name="protectedColumns">What is known of the input columns, which the saved carrier must keep (<see cref="ProtectedColumns"/>).</param>
+    /// <param name="parameterName">The name of the model parameter of the public constructor, for its errors.</param>
     /// <exception cref="ArgumentException">The feature column type does not fit the model, or the model's output count is not the columns'.</exception>
-    internal PredictionTransformerCore(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns, string parameterName)
+    internal PredictionTransformerCore(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns, ProtectedColumns protectedColumns, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(featureColumnName);
         ArgumentNullException.ThrowIfNull(featureColumnType);
+        ArgumentNullException.ThrowIfNull(protectedColumns);
         int size = featureColumnType switch
         {
             VectorDataViewType { ItemType: var item, IsKnownSize: true } vector when item == NumberDataViewType.Single => vector.Size,
@@ -44,7 +51,7 @@ internal sealed class PredictionTransformerCore
         // Built on first save, not in Fit: creating the built-in chain costs ~10 ms warm and ~150 ms cold,
         // which a model that is never saved should not pay. Building only runs our own fixed code on
         // validated parameters, so it does not fail part-way through a save.
-        _carrier = new Lazy<ITransformer>(() => SavedModelCarrier.Build(model, featureColumnName, featureColumnType, columns));
+        _carrier = new Lazy<ITransformer>(() => SavedModelCarrier.Build(model, featureColumnName, featureColumnType, columns, protectedColumns));
     }
 
     internal GradientDescentModelParameters Model { get; }

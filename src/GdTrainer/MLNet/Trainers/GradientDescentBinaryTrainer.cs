@@ -83,7 +83,7 @@ public sealed class GradientDescentBinaryTrainer : IEstimator<GradientDescentBin
     public GradientDescentBinaryTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, validationData);
-        return new GradientDescentBinaryTransformer(model, _options.FeatureColumnName, featureColumn.Type);
+        return new GradientDescentBinaryTransformer(model, _options.FeatureColumnName, featureColumn.Type, ProtectedColumns.FromSchema(trainData.Schema));
     }
 
     /// <summary>
@@ -102,7 +102,7 @@ public sealed class GradientDescentBinaryTrainer : IEstimator<GradientDescentBin
     {
         ArgumentNullException.ThrowIfNull(initialModel);
         (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, null, initialModel.Model);
-        return new GradientDescentBinaryTransformer(model, _options.FeatureColumnName, featureColumn.Type);
+        return new GradientDescentBinaryTransformer(model, _options.FeatureColumnName, featureColumn.Type, ProtectedColumns.FromSchema(trainData.Schema));
     }
 
     /// <summary>

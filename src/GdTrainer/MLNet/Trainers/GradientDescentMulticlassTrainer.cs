@@ -106,7 +106,7 @@ public sealed class GradientDescentMulticlassTrainer : IEstimator<GradientDescen
     {
         (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, validationData);
         DataViewSchema.Column label = trainData.Schema[_options.LabelColumnName];
-        return new GradientDescentMulticlassTransformer(model, _options.FeatureColumnName, featureColumn.Type, label.Annotations);
+        return new GradientDescentMulticlassTransformer(model, _options.FeatureColumnName, featureColumn.Type, label.Annotations, ProtectedColumns.FromSchema(trainData.Schema));
     }
 
     /// <summary>
@@ -138,7 +138,7 @@ public sealed class GradientDescentMulticlassTrainer : IEstimator<GradientDescen
         }
 
         (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, null, initialModel.Model);
-        return new GradientDescentMulticlassTransformer(model, _options.FeatureColumnName, featureColumn.Type, trainData.Schema[_options.LabelColumnName].Annotations);
+        return new GradientDescentMulticlassTransformer(model, _options.FeatureColumnName, featureColumn.Type, trainData.Schema[_options.LabelColumnName].Annotations, ProtectedColumns.FromSchema(trainData.Schema));
     }
 
     /// <summary>

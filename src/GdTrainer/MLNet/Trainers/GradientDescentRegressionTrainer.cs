@@ -77,7 +77,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
     public GradientDescentRegressionTransformer Fit(IDataView trainData, IDataView? validationData)
     {
         (GradientDescentModelParameters model, Microsoft.ML.DataViewSchema.Column featureColumn) = _core.Fit(trainData, validationData);
-        return new GradientDescentRegressionTransformer(model, _options.FeatureColumnName, featureColumn.Type);
+        return new GradientDescentRegressionTransformer(model, _options.FeatureColumnName, featureColumn.Type, ProtectedColumns.FromSchema(trainData.Schema));
     }
 
     /// <summary>
@@ -101,7 +101,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
     {
         ArgumentNullException.ThrowIfNull(initialModel);
         (GradientDescentModelParameters model, Microsoft.ML.DataViewSchema.Column featureColumn) = _core.Fit(trainData, null, initialModel.Model);
-        return new GradientDescentRegressionTransformer(model, _options.FeatureColumnName, featureColumn.Type);
+        return new GradientDescentRegressionTransformer(model, _options.FeatureColumnName, featureColumn.Type, ProtectedColumns.FromSchema(trainData.Schema));
     }
 
     /// <summary>
