@@ -87,6 +87,7 @@ public sealed class HelperNamedColumnTests : IDisposable
             Assert.True(!route.EndsWith("GradientDescentModel.Load", StringComparison.Ordinal) || ContainsOurTransformer(loaded), $"{route}: our transformer type was not restored.");
             IDataView actual = loaded.Transform(data);
             AssertUserColumnsIntact(actual, userColumns, featureColumnName, route);
+            Assert.Equal(expected.GetColumn<float[]>(featureColumnName).SelectMany(v => v), actual.GetColumn<float[]>(featureColumnName).SelectMany(v => v));
             AssertSameScores(kind, expected, actual, route);
         }
     }
@@ -101,7 +102,7 @@ public sealed class HelperNamedColumnTests : IDisposable
         IDataView withoutIt = Data("Features", userColumns: [], seed: 3);
 
         ITransformer plain = new MLContext(seed: 1).Model.Load(path, out _);
-        var error = Assert.ThrowsAny<ArgumentException>(() => plain.Transform(withoutIt));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => plain.Transform(withoutIt)); // ML.NET's "Could not find input column ...".
         Assert.Contains("__GdTrainer_v2_Model", error.Message, StringComparison.Ordinal);
 
         ITransformer restored = GradientDescentModel.Load(new MLContext(seed: 2), path, out _);
@@ -152,6 +153,27 @@ public sealed class HelperNamedColumnTests : IDisposable
             IDataView plain = new MLContext(seed: 2).Model.Load(file, out _).Transform(data);
             AssertUserColumnsIntact(plain, userColumns, "Features", file, name => name != "Score"); // "Score" is hidden by the output, as in memory.
             AssertSameScores(Kind.Regression, expected, plain, file);
+        }
+    }
+
+    [Fact]
+    public void ATransformerBuiltWithThePublicConstructorKeepsAFeatureColumnNamedLikeAHelper()
+    {
+        // Built without a training schema, the transformer still knows its feature column.
+        const string featureColumnName = "__GdTrainer_v2_Model";
+        IDataView data = Data(featureColumnName, userColumns: [], seed: 9);
+        var trained = (GradientDescentBinaryTransformer)Train(Kind.Binary, featureColumnName, data);
+        var model = new GradientDescentBinaryTransformer(trained.Model, featureColumnName, trained.FeatureColumnType);
+        string path = Path.Combine(_directory, "model.zip");
+        _mlContext.Model.Save(model, data.Schema, path);
+
+        IDataView expected = model.Transform(data);
+        foreach ((string route, ITransformer loaded) in new[] { ("plain load", new MLContext(seed: 1).Model.Load(path, out _)), ("GradientDescentModel.Load", GradientDescentModel.Load(new MLContext(seed: 2), path, out _)) })
+        {
+            IDataView actual = loaded.Transform(data);
+            AssertUserColumnsIntact(actual, [], featureColumnName, route);
+            Assert.Equal(expected.GetColumn<float[]>(featureColumnName).SelectMany(v => v), actual.GetColumn<float[]>(featureColumnName).SelectMany(v => v));
+            AssertSameScores(Kind.Binary, expected, actual, route);
         }
     }
 

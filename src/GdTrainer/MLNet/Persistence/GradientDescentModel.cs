@@ -37,6 +37,20 @@ using Microsoft.ML;
 /// file but not damage made before compression (a file changed and re-zipped). Save it again with
 /// <see cref="Save"/> to protect it.
 /// </para>
+/// <para>
+/// Columns named like the saved chain's helper columns: the built-in chain that <c>mlContext.Model.Save</c> writes for a GdTrainer
+/// transformer works with helper columns (<c>__GdTrainer_v2_Features</c>, <c>__GdTrainer_v2_ModelKey</c>, <c>__GdTrainer_v2_Model</c>,
+/// and for multiclass also <c>__GdTrainer_v2_Scores</c>, <c>__GdTrainer_v2_PredictedIndex</c>, <c>__GdTrainer_v2_PredictedValue</c>)
+/// and drops them at its end, and ML.NET drops every column of a dropped name. Every visible column of the schema the transformer was
+/// fitted on (its trainer's input; for a transformer made with a public constructor, only its feature column) is protected: one named
+/// like a helper, the feature column included, is copied to a free <c>__GdTrainer_v2_Kept_*</c> column before the helpers are made and
+/// copied back after they are dropped, so it comes out of the plain-loaded chain with its values (after the output columns). The
+/// plain-loaded chain then needs that column at scoring time too (ML.NET's <see cref="ArgumentOutOfRangeException"/> "Could not find
+/// input column ..." otherwise). A column that appears only at scoring time with the name of a helper or stash column (all begin
+/// with <c>__GdTrainer_v2_</c>) is dropped from the plain-loaded chain's output. The transformer <see cref="Load"/> restores drops no
+/// column, and keeps the same protection when it is saved again. Files of the first release (format version 1) drop
+/// <c>__GdTrainer_Features</c>, <c>__GdTrainer_ModelKey</c> and <c>__GdTrainer_Parameters</c> after a plain load, as they always did.
+/// </para>
 /// </remarks>
 public static class GradientDescentModel
 {

@@ -10,9 +10,10 @@ using Microsoft.ML.Transforms;
 /// <see cref="SavedModelCarrier"/> with the transformer it stands for (<see cref="GradientDescentRegressionTransformer"/>,
 /// <see cref="GradientDescentBinaryTransformer"/> or <see cref="GradientDescentMulticlassTransformer"/>),
 /// so that the loaded model scores at the in-memory speed. Public ML.NET API only: a carrier is recognised by
-/// the types of its five transformers (two of them are custom mappings of our own factories) and by the
-/// columns they produce, and its parameters are read by running only its <c>MapValue</c> transformer on a
-/// one-column, three-row view. Anything not recognised is returned unchanged.
+/// the types of its transformers (two of them are custom mappings of our own factories; the version-2 carrier may add
+/// <c>CopyColumns</c> stashes around them, see <see cref="ProtectedColumns"/>) and by the columns they produce, and its model
+/// is read by running only its <c>MapValue</c> transformer on a one-column view of the key. Anything not recognised is
+/// returned unchanged.
 /// </summary>
 internal static class SavedModelRestorer
 {

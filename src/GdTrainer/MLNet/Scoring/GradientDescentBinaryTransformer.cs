@@ -21,6 +21,8 @@ using Microsoft.ML.Data;
 /// <c>mlContext.Model.Load</c> returns the built-in chain, which gives the same three columns with identical values and types
 /// but without the scorer annotations (a custom mapping cannot set annotations); the evaluators find the columns by name, so
 /// <c>BinaryClassification.Evaluate</c> works on both.
+/// Input columns named like the chain's helper columns (<c>__GdTrainer_v2_*</c>) are kept when they were in the schema the
+/// transformer was fitted on; see the remarks of <see cref="GradientDescentModel"/>.
 /// </remarks>
 public sealed class GradientDescentBinaryTransformer : ISingleFeaturePredictionTransformer<GradientDescentModelParameters>
 {

@@ -22,6 +22,8 @@ using Microsoft.ML.Data;
 /// stays low and it is predicted only when every other class is less likely. <c>mlContext.Model.Save</c> stores the transformer
 /// as built-in ML.NET transformers; see <see cref="GradientDescentModel.Load"/> and the docs of the save format for what plain
 /// <c>mlContext.Model.Load</c> returns.
+/// Input columns named like the chain's helper columns (<c>__GdTrainer_v2_*</c>) are kept when they were in the schema the
+/// transformer was fitted on; see the remarks of <see cref="GradientDescentModel"/>.
 /// </remarks>
 public sealed class GradientDescentMulticlassTransformer : ISingleFeaturePredictionTransformer<GradientDescentModelParameters>
 {

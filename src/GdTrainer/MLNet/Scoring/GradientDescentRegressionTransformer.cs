@@ -16,7 +16,9 @@ using Microsoft.ML.Data;
 /// built-in chain itself: it scores identically but slower per row, since each of its transforms adds ML.NET's per-row cursor
 /// overhead, and it does not expose <see cref="Model"/>. <see cref="GradientDescentModel.Save"/> also avoids half-written files.
 /// A model built by a <see cref="GradientDescentTrainerOptions.ModelFactory"/> with a module type the save format cannot describe
-/// fails to save with a <see cref="NotSupportedException"/> naming the type.
+/// fails to save with a <see cref="NotSupportedException"/> naming the type. Input columns named like the chain's helper columns
+/// (<c>__GdTrainer_v2_*</c>) are kept when they were in the schema the transformer was fitted on; see the remarks of
+/// <see cref="GradientDescentModel"/>.
 /// </remarks>
 public sealed class GradientDescentRegressionTransformer : ISingleFeaturePredictionTransformer<GradientDescentModelParameters>
 {
