@@ -90,13 +90,8 @@ internal sealed class ProtectedColumns
                 continue;
             }
 
-            string? stash = null;
-            foreach (Stash known in _stashes)
-            {
-                stash = known.Column == helper ? known.StashColumn : stash;
-            }
-
-            stash ??= FreeName(StashPrefix + helper[HelperPrefix.Length..], taken);
+            int known = Array.FindIndex(_stashes, s => s.Column == helper);
+            string stash = known >= 0 ? _stashes[known].StashColumn : FreeName(StashPrefix + helper[HelperPrefix.Length..], taken);
             taken.Add(stash);
             plan.Add(new Stash(helper, stash));
         }

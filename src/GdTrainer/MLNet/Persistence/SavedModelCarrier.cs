@@ -40,12 +40,12 @@ internal static class SavedModelCarrier
     internal const float LossHistoryKey = 3f;
 
     /// <summary>Builds the version-2 carrier of a model whose transformer appends <paramref name="columns"/>.</summary>
-    /// <exception cref="NotSupportedException">The model holds a module type the save format cannot describe; the message names it.</exception>
     /// <param name="model">The model to store.</param>
     /// <param name="featureColumnName">The feature column the carrier reads.</param>
     /// <param name="featureColumnType">Its type.</param>
     /// <param name="columns">The output columns of the task.</param>
     /// <param name="protectedColumns">The input columns known to the transformer, of which those named like a helper column are stashed and restored.</param>
+    /// <exception cref="NotSupportedException">The model holds a module type the save format cannot describe; the message names it.</exception>
     internal static ITransformer Build(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns, ProtectedColumns protectedColumns)
     {
         string record = new ModelPayload(columns.Kind, featureColumnName, featureColumnType, model).Encode();
