@@ -47,6 +47,17 @@ public sealed class CommandLineOptions
                 throw new CommandLineException($"Expected an option such as --seed, but found '{name}'.");
             }
 
+            if (Flags.Contains(name))
+            {
+                if (!options._values.TryAdd(name, "true"))
+                {
+                    throw new CommandLineException($"Option {name} is given twice.");
+                }
+
+                i--; // A flag takes no value.
+                continue;
+            }
+
             if (i + 1 >= args.Length)
             {
                 throw new CommandLineException($"Option {name} needs a value.");
@@ -60,6 +71,12 @@ public sealed class CommandLineOptions
 
         return options;
     }
+
+    /// <summary>The options that take no value (<c>classify --no-lightgbm --linear-only</c>).</summary>
+    public static readonly IReadOnlySet<string> Flags = new HashSet<string>(["--no-lightgbm", "--linear-only"], StringComparer.Ordinal);
+
+    /// <summary>Whether the flag <paramref name="name"/> (one of <see cref="Flags"/>) was given.</summary>
+    public bool GetFlag(string name) => GetString(name, null) is not null;
 
     /// <summary>The option's text value, or <paramref name="defaultValue"/> when absent.</summary>
     public string? GetString(string name, string? defaultValue)

@@ -21,10 +21,11 @@ internal static class LearningRateEstimate
     private const int PowerIterations = 30;
 
     /// <summary>
-    /// The rate for rows <paramref name="features"/> (row-major, <paramref name="rowCount"/> x <paramref name="featureCount"/>,
-    /// already transformed as trained) with optional example weights, trained in batches of <paramref name="batchSize"/>.
+    /// The curvature of the rows <paramref name="features"/> (row-major, <paramref name="rowCount"/> x <paramref name="featureCount"/>,
+    /// already transformed as trained) with optional example weights, from which <see cref="LinearCurvature.RateFor"/> gives the
+    /// rate for any batch size (the adaptive schedule grows the batch, and the rate follows it).
     /// </summary>
-    internal static float ForLinearLeastSquares(float[] features, float[]? weights, int rowCount, int featureCount, int batchSize)
+    internal static LinearCurvature CurvatureOfLinearLeastSquares(float[] features, float[]? weights, int rowCount, int featureCount)
     {
         // Rows are shuffled before this is called when training shuffles; otherwise evenly spaced rows form the sample.
         int sampleCount = Math.Min(rowCount, SampleRows);
@@ -55,9 +56,7 @@ internal static class LearningRateEstimate
         ArrayPool<float>.Shared.Return(sample);
         ArrayPool<float>.Shared.Return(sampleWeights);
 
-        // H = 2 M, where M = A^T W A / sum(W).
-        double rate = 1 / ((2 * lambda) + (2 * rowCurvature / Math.Min(batchSize, rowCount)));
-        return (float)rate;
+        return new LinearCurvature(lambda, rowCurvature, rowCount);
     }
 
     /// <summary>lambda_max of <c>M = A^T W A / sum(W)</c>, <c>A = [X, 1]</c>, by power iteration from the all-ones vector.</summary>
@@ -96,4 +95,14 @@ internal static class LearningRateEstimate
         ArrayPool<float>.Shared.Return(projections);
         return lambda;
     }
+}
+
+/// <summary>
+/// The curvature of the mean squared error of a linear model (see <see cref="LearningRateEstimate"/>): <paramref name="Lambda"/> =
+/// lambda_max of <c>M = A^T W A / sum(W)</c> (so <c>H = 2 M</c>) and <paramref name="RowCurvature"/> = the largest squared row norm plus 1.
+/// </summary>
+internal readonly record struct LinearCurvature(double Lambda, double RowCurvature, int RowCount)
+{
+    /// <summary>The rate <c>1 / (lambda_max(H) + 2 max ||a||^2 / B)</c> for batches of <paramref name="batchSize"/> rows.</summary>
+    internal float RateFor(int batchSize) => (float)(1 / ((2 * Lambda) + (2 * RowCurvature / Math.Min(batchSize, RowCount))));
 }

@@ -38,6 +38,35 @@ public sealed class BinaryClassificationTests
     }
 
     [Fact]
+    public void TheDerivedRateGrowsWithTheBatchWhileAUserRateStaysFixed()
+    {
+        // The derived rate is 1 / (lambda_max(H) + 2 max ||a||^2 / B) times the loss's factor: its small-batch term shrinks as
+        // the adaptive schedule grows the batch, so the rate must rise at each growth; a rate the user set must not move.
+        IDataView data = ClassificationData.Binary(_mlContext, 3000, seed: 3);
+        GradientDescentBinaryTransformer derived = _mlContext.BinaryClassification.Trainers.GradientDescent(new Options { BatchSize = 32, Seed = 5 }).Fit(data);
+        IReadOnlyList<GdTrainer.Training.EpochReport> epochs = derived.Model.History.Epochs;
+        int growths = 0;
+        for (int i = 1; i < epochs.Count; i++)
+        {
+            if (epochs[i].BatchSize > epochs[i - 1].BatchSize)
+            {
+                growths++;
+                Assert.True(epochs[i].LearningRate > epochs[i - 1].LearningRate, $"epoch {epochs[i].Epoch}: {epochs[i - 1].LearningRate} -> {epochs[i].LearningRate}");
+            }
+            else
+            {
+                Assert.Equal(epochs[i - 1].LearningRate, epochs[i].LearningRate);
+            }
+        }
+
+        Assert.True(growths >= 1, "the run never grew its batch; the test needs a plateau");
+
+        GradientDescentBinaryTransformer fixedRate = _mlContext.BinaryClassification.Trainers.GradientDescent(new Options { BatchSize = 32, Seed = 5, LearningRate = 0.05f }).Fit(data);
+        Assert.Contains(fixedRate.Model.History.Epochs, e => e.BatchSize > 32);
+        Assert.All(fixedRate.Model.History.Epochs, e => Assert.Equal(0.05f, e.LearningRate));
+    }
+
+    [Fact]
     public void TheProbabilityIsStableForHugeLogitsAndTheTieIsTrue()
     {
         Assert.Equal(1f, BinaryColumns.Sigmoid(1000f));

@@ -127,6 +127,56 @@ public sealed class ElementwiseLossTests
         Assert.True(float.IsFinite(weighted.Item()));
     }
 
+    [Theory]
+    [InlineData(1f, false, false)]
+    [InlineData(2.5f, false, false)]
+    [InlineData(1f, true, false)]
+    [InlineData(2.5f, true, true)]
+    public void BinaryCrossEntropyOverManyElementsMatchesTheFormulaInDouble(float positiveClassWeight, bool weighted, bool asColumn)
+    {
+        // 203 elements: the vectorized float path takes 8 at a time, the last 3 go through the scalar kernel; logits from -60
+        // to 60 cover both branches of the stable form, saturation, and 0.
+        const int length = 203;
+        var random = new Random(7);
+        var x = new float[length];
+        var y = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            x[i] = i % 50 == 0 ? 0f : (float)((random.NextDouble() - 0.5) * (i % 7 == 0 ? 120 : 8));
+            y[i] = random.Next(2);
+        }
+
+        int[] shape = asColumn ? [length, 1] : [length]; // [n, 1] takes the weights as one per row
+        float[]? rowWeights = weighted ? [.. Enumerable.Range(0, length).Select(i => 0.25f + (i % 5))] : null;
+        var logits = Tensor.From<float>(x, shape, requiresGrad: true);
+        var targets = Tensor.From<float>(y, shape, requiresGrad: true);
+        Tensor<float> loss = new BinaryCrossEntropyWithLogitsLoss(positiveClassWeight).Compute(logits, targets, rowWeights is null ? null : Tensor.From<float>(rowWeights));
+        loss.Backward();
+
+        double sum = 0;
+        double weightSum = 0;
+        var dx = new double[length];
+        var dy = new double[length];
+        for (int i = 0; i < length; i++)
+        {
+            double w = rowWeights?[i] ?? 1.0;
+            double c = 1 + ((positiveClassWeight - 1) * y[i]);
+            double softplusOfNegative = Math.Log(1 + Math.Exp(-Math.Abs((double)x[i]))) + Math.Max(-(double)x[i], 0);
+            double sigmoid = 1 / (1 + Math.Exp(-(double)x[i]));
+            sum += w * (((1 - y[i]) * x[i]) + (c * softplusOfNegative));
+            dx[i] = w * ((c * sigmoid) - (positiveClassWeight * y[i]));
+            dy[i] = w * (((positiveClassWeight - 1) * softplusOfNegative) - x[i]);
+            weightSum += w;
+        }
+
+        Assert.Equal(sum / weightSum, loss.Item(), 1e-5 * Math.Max(1, sum / weightSum));
+        for (int i = 0; i < length; i++)
+        {
+            Assert.Equal(dx[i] / weightSum, logits.Grad![i], 1e-7);
+            Assert.Equal(dy[i] / weightSum, targets.Grad![i], 1e-6);
+        }
+    }
+
     [Fact]
     public void BinaryCrossEntropyGradientKeepsItsPrecisionForVeryNegativeLogits()
     {

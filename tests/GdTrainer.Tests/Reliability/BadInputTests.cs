@@ -33,6 +33,20 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal(expected, error.Message);
     }
 
+    [Fact]
+    public void FlagsTakeNoValueAndMayStandAnywhere()
+    {
+        // The classify usage shows [--no-lightgbm] [--linear-only] as bare flags: before, a flag swallowed the next option as
+        // its value ("--no-lightgbm --repeats 5" failed on '5'; "--linear-only --no-lightgbm" silently dropped the second).
+        CommandLineOptions options = CommandLineOptions.Parse(["classify", "--no-lightgbm", "--repeats", "5", "--linear-only"], SeedCommand.Name);
+        Assert.True(options.GetFlag("--no-lightgbm"));
+        Assert.True(options.GetFlag("--linear-only"));
+        Assert.Equal(5, options.GetInt32("--repeats", 3));
+        Assert.False(CommandLineOptions.Parse(["classify", "--repeats", "5"], SeedCommand.Name).GetFlag("--no-lightgbm"));
+        var twice = Assert.Throws<CommandLineException>(() => CommandLineOptions.Parse(["classify", "--linear-only", "--linear-only"], SeedCommand.Name));
+        Assert.Equal("Option --linear-only is given twice.", twice.Message);
+    }
+
     [Theory]
     [InlineData("--normalizer", "zscore", "Option --normalizer must be none, fixzero or meanvariance, but was 'zscore'.")]
     [InlineData("--test-fraction", "1", "Option --test-fraction must be below 1, but was 1.")]

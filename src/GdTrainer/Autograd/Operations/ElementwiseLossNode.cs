@@ -1,5 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace GdTrainer.Autograd;
 
@@ -56,26 +59,34 @@ internal sealed class ElementwiseLossNode<T, TKernel> : LossNode<T>
 
         // The sum is accumulated in double: a float running sum over a large batch would lose digits.
         double sum = 0;
-        for (int e = 0; e < length; e++)
+        if (typeof(TKernel) == typeof(BinaryCrossEntropyWithLogitsKernel<T>))
         {
-            T loss = kernel.Evaluate(p[e], y[e], out T dp, out T dy);
-            if (weights is not null)
+            // A branch the JIT removes for every other loss: this one's exponentials and logarithms run vectorized.
+            sum = Unsafe.As<TKernel, BinaryCrossEntropyWithLogitsKernel<T>>(ref kernel).EvaluateAll(p, y, w, rowWeights ? columns : 0, predictionGradient, targetGradient);
+        }
+        else
+        {
+            for (int e = 0; e < length; e++)
             {
-                T weight = rowWeights ? w[e / columns] : w[e];
-                loss *= weight;
-                dp *= weight;
-                dy *= weight;
-            }
+                T loss = kernel.Evaluate(p[e], y[e], out T dp, out T dy);
+                if (weights is not null)
+                {
+                    T weight = rowWeights ? w[e / columns] : w[e];
+                    loss *= weight;
+                    dp *= weight;
+                    dy *= weight;
+                }
 
-            sum += double.CreateTruncating(loss);
-            if (predictionGradient is not null)
-            {
-                predictionGradient[e] = dp;
-            }
+                sum += double.CreateTruncating(loss);
+                if (predictionGradient is not null)
+                {
+                    predictionGradient[e] = dp;
+                }
 
-            if (targetGradient is not null)
-            {
-                targetGradient[e] = dy;
+                if (targetGradient is not null)
+                {
+                    targetGradient[e] = dy;
+                }
             }
         }
 
@@ -201,5 +212,108 @@ internal readonly struct BinaryCrossEntropyWithLogitsKernel<T>(T positiveClassWe
         dp = (c * sigmoid) - (positiveClassWeight * y); // = (1 - y) - c sigmoid(-x), without the cancellation for x << 0
         dy = (extra * softplusOfNegative) - p;
         return ((T.One - y) * p) + (c * softplusOfNegative);
+    }
+
+    /// <summary>
+    /// <see cref="Evaluate"/> over all elements, writing the weighted derivatives (when their buffers are given) and returning
+    /// the weighted loss sum in double. For float, eight elements at a time with <see cref="Vector256.Exp(Vector256{float})"/>
+    /// and <see cref="Vector256.Log(Vector256{float})"/> (the same formulas, to within their rounding) instead of a scalar
+    /// <c>Exp</c> and <c>LogP1</c> per element. <paramref name="rowLength"/> is the row length for one weight per row, 0 for
+    /// one per element. Measured on adult (26,009 rows, the linear model's 28 epochs): the scalar loop was ~8% of the fit's
+    /// CPU samples. Written with Vector256 directly rather than TensorPrimitives calls: those generic instantiations stayed
+    /// at the unoptimised first JIT tier for most of a short fit (perf showed their operators not inlined).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal double EvaluateAll(ReadOnlySpan<T> p, ReadOnlySpan<T> y, ReadOnlySpan<T> w, int rowLength, T[]? predictionGradient, T[]? targetGradient)
+    {
+        int length = p.Length;
+        int vectorized = typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated ? length - (length % Vector256<float>.Count) : 0;
+        Span<T> dpOut = predictionGradient is null ? default : predictionGradient.AsSpan(0, length);
+        Span<T> dyOut = targetGradient is null ? default : targetGradient.AsSpan(0, length);
+        double sum = 0;
+        if (vectorized > 0)
+        {
+            ReadOnlySpan<float> logits = MemoryMarshal.Cast<T, float>(p);
+            ReadOnlySpan<float> targets = MemoryMarshal.Cast<T, float>(y);
+            Span<float> dpValues = MemoryMarshal.Cast<T, float>(dpOut);
+            Span<float> dyValues = MemoryMarshal.Cast<T, float>(dyOut);
+            float positive = float.CreateTruncating(positiveClassWeight);
+            var weightOfPositive = Vector256.Create(positive);
+            var extra = Vector256.Create(positive - 1f);
+            Span<float> losses = stackalloc float[Vector256<float>.Count];
+            for (int i = 0; i < vectorized; i += Vector256<float>.Count)
+            {
+                Vector256<float> x = Vector256.Create(logits.Slice(i, Vector256<float>.Count));
+                Vector256<float> target = Vector256.Create(targets.Slice(i, Vector256<float>.Count));
+                Vector256<float> decay = Vector256.Exp(-Vector256.Abs(x)); // in (0, 1]: never overflows
+                Vector256<float> onePlusDecay = Vector256<float>.One + decay;
+                Vector256<float> softplusOfNegative = Vector256.Max(-x, Vector256<float>.Zero) + Vector256.Log(onePlusDecay);
+                Vector256<float> sigmoidOfMagnitude = Vector256<float>.One / onePlusDecay;
+                Vector256<float> sigmoid = Vector256.ConditionalSelect(
+                    Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), sigmoidOfMagnitude, decay * sigmoidOfMagnitude);
+                Vector256<float> c = Vector256<float>.One + (extra * target);
+                Vector256<float> dp = (c * sigmoid) - (weightOfPositive * target);
+                Vector256<float> dy = (extra * softplusOfNegative) - x;
+                Vector256<float> loss = ((Vector256<float>.One - target) * x) + (c * softplusOfNegative);
+                if (w.IsEmpty)
+                {
+                    if (!dpValues.IsEmpty)
+                    {
+                        dp.CopyTo(dpValues.Slice(i));
+                    }
+
+                    if (!dyValues.IsEmpty)
+                    {
+                        dy.CopyTo(dyValues.Slice(i));
+                    }
+
+                    sum += Vector256.Sum(Vector256.WidenLower(loss) + Vector256.WidenUpper(loss));
+                    continue;
+                }
+
+                // Example weights (one per row or per element): applied lane by lane.
+                loss.CopyTo(losses);
+                for (int lane = 0; lane < Vector256<float>.Count; lane++)
+                {
+                    int at = i + lane;
+                    float weight = float.CreateTruncating(rowLength > 0 ? w[at / rowLength] : w[at]);
+                    sum += (double)(losses[lane] * weight);
+                    if (!dpValues.IsEmpty)
+                    {
+                        dpValues[at] = dp.GetElement(lane) * weight;
+                    }
+
+                    if (!dyValues.IsEmpty)
+                    {
+                        dyValues[at] = dy.GetElement(lane) * weight;
+                    }
+                }
+            }
+        }
+
+        for (int at = vectorized; at < length; at++)
+        {
+            T loss = Evaluate(p[at], y[at], out T dp, out T dy);
+            if (!w.IsEmpty)
+            {
+                T weight = rowLength > 0 ? w[at / rowLength] : w[at];
+                loss *= weight;
+                dp *= weight;
+                dy *= weight;
+            }
+
+            sum += double.CreateTruncating(loss);
+            if (!dpOut.IsEmpty)
+            {
+                dpOut[at] = dp;
+            }
+
+            if (!dyOut.IsEmpty)
+            {
+                dyOut[at] = dy;
+            }
+        }
+
+        return sum;
     }
 }

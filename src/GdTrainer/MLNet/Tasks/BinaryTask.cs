@@ -32,7 +32,7 @@ internal sealed class BinaryTask(float? positiveClassWeight) : ITrainingTask
     public float? LinearRateFactor(Loss loss) =>
         loss is BinaryCrossEntropyWithLogitsLoss bce ? 8f / Math.Max(1f, bce.PositiveClassWeight ?? 1f) : null;
 
-    public float LinearConvergenceTolerance => 1e-5f;
+    public float LinearConvergenceTolerance => 1e-4f;
 
     public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>
         ColumnChecks.CheckBoolean(inputSchema, labelColumnName, parameterName);

@@ -35,8 +35,8 @@ internal interface ITrainingTask
 
     /// <summary>
     /// The linear model's default convergence tolerance: 1e-9 for regression (the weights must come within 1e-4 of the
-    /// closed-form optimum), 1e-5 for classification (no closed form to reach; on adult the AUC and log-loss at 1e-5 match
-    /// L-BFGS's to 1e-4 in a tenth of the epochs 1e-9 takes).
+    /// closed-form optimum), 1e-4 for classification (no closed form to reach; scikit-learn's <c>LogisticRegression</c> default):
+    /// on adult 19 epochs reach L-BFGS's AUC to 2e-4 and its log-loss to 0.15%, where 1e-5 took 69 epochs for 0.04% and 1e-9 took 937.
     /// </summary>
     float LinearConvergenceTolerance { get; }
 

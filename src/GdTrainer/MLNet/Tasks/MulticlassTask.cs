@@ -50,7 +50,7 @@ internal sealed class MulticlassTask(float labelSmoothing, float[]? classWeights
         return largest > 0f && float.IsFinite(smallest) ? 4f * smallest / largest : null;
     }
 
-    public float LinearConvergenceTolerance => 1e-5f;
+    public float LinearConvergenceTolerance => 1e-4f;
 
     public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>
         ColumnChecks.CheckKey(inputSchema, labelColumnName, parameterName);

@@ -25,7 +25,7 @@ using Microsoft.ML;
 /// <item><term><see cref="NumberOfEpochs"/></term><description>1000 / 200 (scikit-learn's <c>max_iter</c>): a linear model converges in
 /// a few epochs on large data and needs hundreds of 2-step epochs on small ill-conditioned data; an MLP epoch costs far more.</description></item>
 /// <item><term><see cref="ConvergenceTolerance"/></term><description>1e-9 / 1e-4 (scikit-learn's <c>tol</c>): the linear model must come
-/// within 1e-4 of the closed-form weights (1e-5 for the classification trainers' linear model, which has no closed form); an MLP has no such optimum to reach and its loss keeps creeping down.</description></item>
+/// within 1e-4 of the closed-form weights (1e-4 for the classification trainers' linear model, which has no closed form); an MLP has no such optimum to reach and its loss keeps creeping down.</description></item>
 /// <item><term><see cref="Patience"/></term><description>2 / 10 (scikit-learn's <c>n_iter_no_change</c>): an MLP's epoch loss is noisier.</description></item>
 /// <item><term><see cref="LearningRateSchedule"/></term><description>Adaptive / Constant: growing the batch removes SGD's noise at the
 /// optimum of a convex loss; an MLP is trained at a constant rate (or with <see cref="LearningRateScheduler"/>).</description></item>
@@ -124,7 +124,8 @@ public abstract class GradientDescentTrainerOptions
     /// <c>lambda_max</c> estimated on up to 4,096 rows: half the largest stable full-batch step, less for small batches,
     /// where one extreme row adds <c>2 ||a||^2 / BatchSize</c> of curvature to the batch that holds it. With standardised features <c>lambda_max(H)</c> is twice the largest eigenvalue
     /// of the features' correlation matrix: 2 for uncorrelated features, 12.2 for housing.txt (so 0.16 is its largest
-    /// stable full-batch rate), up to <c>2 d</c> for d strongly correlated ones. Set a value to reproduce a fixed-rate
+    /// stable full-batch rate), up to <c>2 d</c> for d strongly correlated ones. When <see cref="LearningRateSchedule.Adaptive"/>
+    /// grows the batch, the rate is derived again for the new batch size (the extreme-row term shrinks). Set a value to reproduce a fixed-rate
     /// run (the seed example uses 0.01 on raw features).
     /// </summary>
     public float? LearningRate;
@@ -164,7 +165,7 @@ public abstract class GradientDescentTrainerOptions
     /// The relative improvement of the training loss that counts as progress (at least 0): an epoch improves when its
     /// loss is below the best so far by more than this fraction of it, and by more than the standard error of the epoch
     /// loss when that is an average of batch losses (scikit-learn's <c>tol</c>, made relative so that it does not depend
-    /// on the label's units). Default: null, which is 1e-4 with hidden layers (scikit-learn's <c>tol</c>) and 1e-9 for the linear model (1e-5 for the classification trainers' linear model): the noise term filters chance improvements of large data sets, and small
+    /// on the label's units). Default: null, which is 1e-4 with hidden layers (scikit-learn's <c>tol</c>) and 1e-9 for the linear model (1e-4 for the classification trainers' linear model): the noise term filters chance improvements of large data sets, and small
     /// ones, whose epoch loss is measured exactly in double, need a tolerance this tight for the weights to come within
     /// 1e-4 of the least-squares optimum (a larger one stopped housing.txt, condition number ~200, 0.02-0.2% above it).
     /// </summary>

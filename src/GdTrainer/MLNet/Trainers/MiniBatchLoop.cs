@@ -55,10 +55,12 @@ internal sealed class MiniBatchLoop
     /// <param name="scheduler">A scheduler that sets the learning rate instead of <paramref name="schedule"/>, or null.</param>
     /// <param name="schedulerStepsEveryBatch">Whether <paramref name="scheduler"/> is stepped after every step (else by <see cref="StepSchedulerAfterEpoch"/>).</param>
     /// <param name="maxGradientNorm">Clip the gradient's global 2-norm to this before every step, or null.</param>
+    /// <param name="rateForBatchSize">The rate derived for a batch size, which <see cref="SetBatchSize"/> then follows; null for a fixed rate.</param>
     internal MiniBatchLoop(
         Module model, Loss loss, Optimizer optimizer, TrainingData data, int batchSize, FastRandom? random, LearningRateSchedule schedule, int epochs,
-        Scheduler? scheduler = null, bool schedulerStepsEveryBatch = false, float? maxGradientNorm = null)
+        Scheduler? scheduler = null, bool schedulerStepsEveryBatch = false, float? maxGradientNorm = null, Func<int, float>? rateForBatchSize = null)
     {
+        _rateForBatchSize = rateForBatchSize;
         _scheduler = scheduler;
         _schedulerStepsEveryBatch = schedulerStepsEveryBatch;
         _maxGradientNorm = maxGradientNorm;
@@ -95,8 +97,13 @@ internal sealed class MiniBatchLoop
         return false;
     }
 
-    /// <summary>The rate of the constant and adaptive schedules, and the starting rate of the cosine schedule.</summary>
-    internal float BaseLearningRate { get; }
+    /// <summary>
+    /// The rate of the constant and adaptive schedules (the derived rate follows the batch size, see <see cref="SetBatchSize"/>),
+    /// and the starting rate of the cosine schedule.
+    /// </summary>
+    internal float BaseLearningRate { get; private set; }
+
+    private readonly Func<int, float>? _rateForBatchSize;
 
     /// <summary>The rows per batch (the last batch may hold fewer).</summary>
     internal int BatchSize => _batches[0].Labels.Length;
@@ -104,8 +111,22 @@ internal sealed class MiniBatchLoop
     /// <summary>Whether one batch holds every row (full-batch gradient descent).</summary>
     internal bool IsFullBatch => _batches.Length == 1;
 
-    /// <summary>Re-cuts the (already shuffled) rows into batches of <paramref name="batchSize"/> rows, from the next epoch on.</summary>
-    internal void SetBatchSize(int batchSize) => (_batches, _batchOrder) = CutBatches(_data, batchSize);
+    /// <summary>
+    /// Re-cuts the (already shuffled) rows into batches of <paramref name="batchSize"/> rows, from the next epoch on; a rate derived
+    /// from the data becomes the one derived for that batch size.
+    /// </summary>
+    internal void SetBatchSize(int batchSize)
+    {
+        (_batches, _batchOrder) = CutBatches(_data, batchSize);
+        if (_rateForBatchSize is not null)
+        {
+            BaseLearningRate = _rateForBatchSize(BatchSize);
+            if (_scheduler is null)
+            {
+                _optimizer.LearningRate = BaseLearningRate;
+            }
+        }
+    }
 
     /// <summary>
     /// The learning rate of the latest step (of the first parameter group when a scheduler sets it): the rate that step

@@ -129,10 +129,10 @@ internal sealed class TrainerCore
         Module model = CreateModel(featureCount, outputs, seed);
         Loss loss = _options.Loss ?? _task.DefaultLoss;
         OptimizerSettings optimizerSettings = _options.Optimizer ?? (IsLinear ? OptimizerSettings.Sgd() : OptimizerSettings.Adam());
-        float learningRate = _options.LearningRate
-            ?? (IsLinear && optimizerSettings.IsPlainSgd && _task.LinearRateFactor(loss) is float rateFactor
-                ? rateFactor * LearningRateEstimate.ForLinearLeastSquares(data.Features, data.Weights, data.RowCount, featureCount, batchSize)
-                : optimizerSettings.DefaultLearningRate);
+        Func<int, float>? derivedRate = _options.LearningRate is null && IsLinear && optimizerSettings.IsPlainSgd && _task.LinearRateFactor(loss) is float rateFactor
+            ? LinearRate(rateFactor, LearningRateEstimate.CurvatureOfLinearLeastSquares(data.Features, data.Weights, data.RowCount, featureCount))
+            : null;
+        float learningRate = _options.LearningRate ?? derivedRate?.Invoke(batchSize) ?? optimizerSettings.DefaultLearningRate;
         if (initialModel is not null)
         {
             ContinueFrom(model, initialModel);
@@ -148,7 +148,7 @@ internal sealed class TrainerCore
         int stepsPerEpoch = (trainingRows + batchSize - 1) / batchSize;
         Scheduler? scheduler = _options.LearningRateScheduler?.Create(optimizer, new TrainingLength(epochs, stepsPerEpoch));
         var loop = new MiniBatchLoop(model, loss, optimizer, data, batchSize, random, schedule, epochs,
-            scheduler, _options.LearningRateScheduler?.StepsEveryBatch ?? false, _options.MaxGradientNorm);
+            scheduler, _options.LearningRateScheduler?.StepsEveryBatch ?? false, _options.MaxGradientNorm, derivedRate);
 
         if (logger is not null)
         {
@@ -295,6 +295,12 @@ internal sealed class TrainerCore
         channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture, $"GradientDescent {stopped}: training loss {reports[^1].TrainingLoss:G6}{best}"));
         return history;
     }
+
+    /// <summary>
+    /// The derived rate as a function of the batch size: the small-batch term of the curvature shrinks as the adaptive schedule
+    /// grows the batch, so the rate grows with it (on adult, 0.52 at 256 rows and 0.82 at 2,560: the run needs fewer epochs).
+    /// </summary>
+    private static Func<int, float> LinearRate(float factor, LinearCurvature curvature) => batchSize => factor * curvature.RateFor(batchSize);
 
     /// <summary>How many times the batch grew in an earlier run (a warm start continues the adaptive schedule's count).</summary>
     private static int CountBatchGrowths(TrainingHistory? previous)
