@@ -131,7 +131,8 @@ internal static class SavedModelRestorer
         {
             [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, RegressionScoreFactory.ScoreOutput>] => PredictionKind.Regression,
             [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, BinaryScoreFactory.BinaryOutput>] => PredictionKind.Binary,
-            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, MulticlassScoreFactory.MulticlassOutput>, _, _, _] => PredictionKind.Multiclass,
+            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, MulticlassScoreFactory.MulticlassOutput>, _, _, ColumnCopyingTransformer] => PredictionKind.Multiclass,
+            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, MulticlassSizedScoreFactory.SizedOutput>, _, _, var keep] when MulticlassCarrier.IsSlotDropper(keep) => PredictionKind.Multiclass,
             _ => null,
         };
         if (chainKind is not { } kind)
@@ -153,6 +154,12 @@ internal static class SavedModelRestorer
         if (!TryReadStashes(elements, stashCount, payload.FeatureColumnName, payload.FeatureColumnType, kind, out ProtectedColumns? protectedColumns, out DataViewSchema? output))
         {
             return false; // Not what Build writes: keep the carrier as it is.
+        }
+
+        if (MulticlassCarrier.IsSlotDropper(scoring[^1]) && !new VectorDataViewType(NumberDataViewType.Single, model.OutputCount).Equals(output.GetColumnOrNull(PredictionColumns.ScoreColumnName)?.Type))
+        {
+            throw new InvalidDataException(
+                $"The GdTrainer model stored in this model file does not fit its chain: its Score column is {output.GetColumnOrNull(PredictionColumns.ScoreColumnName)?.Type} for a model of {model.OutputCount} classes. Save the model again.");
         }
 
         restored = kind switch
