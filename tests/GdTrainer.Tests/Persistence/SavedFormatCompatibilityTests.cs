@@ -99,6 +99,54 @@ public sealed class SavedFormatCompatibilityTests
         Assert.InRange(restoringContext.MulticlassClassification.Evaluate(restored.Transform(restoringContext.Data.LoadFromEnumerable(rows))).MicroAccuracy, 0.4, 1.0);
     }
 
+    [Fact]
+    public void ARestoredFirstVersion2MulticlassModelSavesTheSizedChainWhichScoresIdenticallyWithoutAllocatingMorePerRow()
+    {
+        var mlContext = new MLContext(seed: 9);
+        ITransformer restored = GradientDescentModel.Load(mlContext, Path.Combine(FixtureDirectory, "multiclass-v2.zip"), out DataViewSchema schema);
+        string path = Path.Combine(Path.GetTempPath(), "gdtrainer-sized-" + Guid.NewGuid().ToString("N") + ".zip");
+        ITransformer sized;
+        try
+        {
+            mlContext.Model.Save(restored, schema, path);
+            sized = new MLContext(seed: 10).Model.Load(path, out _);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        ITransformer first = new MLContext(seed: 11).Model.Load(Path.Combine(FixtureDirectory, "multiclass-v2.zip"), out _);
+        IDataView data = Classification.ClassificationData.Multiclass(mlContext, 10_000, seed: 12);
+        IDataView firstScored = first.Transform(data);
+        IDataView sizedScored = sized.Transform(data);
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single), firstScored.Schema["Score"].Type);
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 3), sizedScored.Schema["Score"].Type);
+        Assert.Equal(firstScored.GetColumn<float[]>("Score").Take(500), sizedScored.GetColumn<float[]>("Score").Take(500));
+        Assert.Equal(firstScored.GetColumn<string>("PredictedText").Take(500), sizedScored.GetColumn<string>("PredictedText").Take(500));
+
+        ReadScores(firstScored, 100); // Warm-up: JIT, the decoded model record.
+        ReadScores(sizedScored, 100);
+        long firstBytes = ReadScores(firstScored, int.MaxValue);
+        long sizedBytes = ReadScores(sizedScored, int.MaxValue);
+        Assert.True(sizedBytes <= firstBytes + (16 * 1024), $"Scoring 10,000 rows through the sized chain allocated {sizedBytes} bytes, the first version-2 chain {firstBytes}.");
+    }
+
+    /// <summary>The bytes this thread allocates reading <c>Score</c> over up to <paramref name="rows"/> rows.</summary>
+    private static long ReadScores(IDataView scored, int rows)
+    {
+        using DataViewRowCursor cursor = scored.GetRowCursor([scored.Schema["Score"]]);
+        ValueGetter<VBuffer<float>> getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
+        VBuffer<float> value = default;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < rows && cursor.MoveNext(); i++)
+        {
+            getter(ref value);
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
     private sealed class LabelledRow
     {
         public string Label = "";
