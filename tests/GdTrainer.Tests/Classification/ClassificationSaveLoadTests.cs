@@ -132,6 +132,38 @@ public sealed class ClassificationSaveLoadTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(MulticlassSizedScoreFactory.DeclaredSize - 1, MulticlassSizedScoreFactory.DeclaredSize - 1)]
+    [InlineData(MulticlassSizedScoreFactory.DeclaredSize, 0)]
+    public void TheSizedScoreHoldsUpTo65535ClassesAndLargerModelsKeepTheUnknownSizeScoreAfterPlainLoad(int classes, int plainScoreSize)
+    {
+        var module = new GdTrainer.Models.Linear(2, classes, generator: new Random(13));
+        var parameters = new GradientDescentModelParameters(module, standardization: null, new GdTrainer.Training.TrainingHistory([], null), rowCounts: null);
+        var model = new GradientDescentMulticlassTransformer(parameters, "Features", new VectorDataViewType(NumberDataViewType.Single, 2), labelAnnotations: null);
+        var random = new Random(14);
+        IDataView data = _mlContext.Data.LoadFromEnumerable(Enumerable.Range(0, 5).Select(_ => new TwoFeatures { Features = [(float)random.NextDouble(), (float)random.NextDouble()] }).ToArray());
+        string path = Path.Combine(_directory, "many.zip");
+        _mlContext.Model.Save(model, data.Schema, path);
+
+        IDataView expected = model.Transform(data);
+        ITransformer plain = new MLContext(seed: 0).Model.Load(path, out _);
+        ITransformer restored = GradientDescentModel.Load(new MLContext(seed: 0), path, out _);
+        Assert.IsType<GradientDescentMulticlassTransformer>(restored);
+        foreach ((ITransformer loaded, int size) in new[] { (plain, plainScoreSize), (restored, classes) })
+        {
+            IDataView actual = loaded.Transform(data);
+            Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, size), actual.Schema["Score"].Type);
+            Assert.Equal(expected.GetColumn<uint>("PredictedLabel"), actual.GetColumn<uint>("PredictedLabel"));
+            AssertClose(expected.GetColumn<float[]>("Score").SelectMany(v => v), actual.GetColumn<float[]>("Score").SelectMany(v => v));
+        }
+    }
+
+    private sealed class TwoFeatures
+    {
+        [VectorType(2)]
+        public float[] Features = [];
+    }
+
     [Fact]
     public void AMulticlassModelOverAFloatLabelKeepsFloatKeyValuesAfterPlainLoad()
     {
