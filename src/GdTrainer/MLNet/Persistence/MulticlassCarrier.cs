@@ -5,11 +5,15 @@ using Microsoft.ML.Data;
 
 /// <summary>
 /// The multiclass end of the saved carrier (<see cref="SavedModelCarrier"/>): a custom mapping cannot give a column a key type or
-/// annotations, so <see cref="MulticlassScoreFactory"/> writes the predicted class as a plain 1-based index and the probabilities
-/// as a vector, and built-in transforms rebuild the rest: <c>MapValue</c> turns the index into the label's original key value
-/// (of its own type, stored in the model file), <c>MapValueToKey</c> with those values as its key data turns that into
-/// <c>PredictedLabel</c>, a key of the class count carrying the same <c>KeyValues</c> in the same order, so <c>MapKeyToValue</c>
-/// works after plain <c>mlContext.Model.Load</c>.
+/// annotations, nor a vector size chosen at save time, so <see cref="MulticlassSizedScoreFactory"/> writes the predicted class as a
+/// plain 1-based index and the probabilities as a sparse vector of a fixed declared size, and built-in transforms rebuild the rest:
+/// <c>MapValue</c> turns the index into the label's original key value (of its own type, stored in the model file),
+/// <c>MapValueToKey</c> with those values as its key data turns that into <c>PredictedLabel</c>, a key of the class count carrying
+/// the same <c>KeyValues</c> in the same order, so <c>MapKeyToValue</c> works after plain <c>mlContext.Model.Load</c>, and a
+/// <c>SlotsDroppingTransformer</c> keeps the class slots as <c>Score</c>, a vector of the class count (without slot names: built-in
+/// transforms name slots only after columns, and columns named like the classes could hide the user's).
+/// Files saved before the sized score (and models of <see cref="MulticlassSizedScoreFactory.DeclaredSize"/> classes or more) hold
+/// <see cref="MulticlassScoreFactory"/> and <c>CopyColumns</c> instead: <c>Score</c> of unknown size after plain load.
 /// </summary>
 internal static class MulticlassCarrier
 {

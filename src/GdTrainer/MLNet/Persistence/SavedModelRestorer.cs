@@ -92,7 +92,9 @@ internal static class SavedModelRestorer
     /// transformers..., DropColumns]</c>, whose model record is decoded and verified (a damaged one throws). A carrier that keeps user
     /// columns named like its helpers (<see cref="ProtectedColumns"/>) has one <c>CopyColumns</c> per such column before that and, after
     /// it, one <c>CopyColumns</c> per column and a <c>DropColumns</c> of the stashes; the rebuilt transformer keeps the same stashes for
-    /// its next save.
+    /// its next save. The multiclass scoring transformers are the sized score mapping, <c>MapValue</c>, <c>MapValueToKey</c> and a
+    /// <c>SlotsDroppingTransformer</c> (whose <c>Score</c> must have the model's class count), or, in files saved before that, the
+    /// unsized score mapping with <c>CopyColumns</c> in place of the slot dropper (see <see cref="MulticlassCarrier"/>).
     /// </summary>
     /// <exception cref="InvalidDataException">The carrier's model record is damaged, or its task does not fit the chain.</exception>
     private static bool TryRestoreVersion2(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out ITransformer? restored)
