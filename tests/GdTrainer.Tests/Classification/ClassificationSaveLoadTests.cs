@@ -76,17 +76,92 @@ public sealed class ClassificationSaveLoadTests : IDisposable
             Assert.Equal(["red", "green", "blue"], keys.DenseValues().Select(k => k.ToString()).Order().Reverse());
         }
 
-        // Documented loss on the plain route: a custom mapping's vector output has no known size and no slot names, so
-        // MulticlassClassification.Evaluate rejects it there (GradientDescentModel.Load restores the typed transformer).
-        IDataView plainScored = plain.Transform(data);
-        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single), plainScored.Schema["Score"].Type);
-
-        // The typed route keeps the score's slot names and ML.NET's evaluator works on it.
+        // Both routes give Score the class count as its size; the typed route also keeps the slot names.
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, 3), plain.Transform(data).Schema["Score"].Type);
         IDataView typedScored = restored.Transform(data);
         VBuffer<ReadOnlyMemory<char>> slots = default;
         typedScored.Schema["Score"].GetSlotNames(ref slots);
         Assert.Equal(3, slots.Length);
         Assert.InRange(_mlContext.MulticlassClassification.Evaluate(typedScored).MacroAccuracy, 0.6, 1.0);
+    }
+
+    [Theory]
+    [InlineData(3, new int[0])]
+    [InlineData(7, new[] { 6 })]
+    public void APlainLoadedMulticlassModelHasAScoreOfTheClassCountAndEvaluatesLikeTheInMemoryModel(int classes, int[] hidden)
+    {
+        string[] names = [.. Enumerable.Range(0, classes).Select(c => "class" + c)];
+        IDataView raw = ClassificationData.Multiclass(_mlContext, 400, seed: 6, names: names);
+        IDataView data = _mlContext.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
+        ITransformer model = _mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { NumberOfEpochs = 40, Seed = 3, HiddenLayers = hidden }).Fit(data);
+        string path = Path.Combine(_directory, "sized.zip");
+        _mlContext.Model.Save(model, data.Schema, path);
+
+        var plainContext = new MLContext(seed: 0);
+        ITransformer plain = plainContext.Model.Load(path, out _);
+        Assert.DoesNotContain(plain as IEnumerable<ITransformer> ?? [], t => t is GradientDescentMulticlassTransformer);
+        IDataView expected = model.Transform(data);
+        IDataView actual = plain.Transform(data);
+        Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, classes), actual.Schema["Score"].Type);
+        Assert.Equal(expected.Schema["Score"].Type, actual.Schema["Score"].Type);
+        float[][] expectedScores = [.. expected.GetColumn<float[]>("Score")];
+        float[][] actualScores = [.. actual.GetColumn<float[]>("Score")];
+        for (int i = 0; i < expectedScores.Length; i++)
+        {
+            Assert.Equal(classes, actualScores[i].Length);
+            AssertClose(expectedScores[i], actualScores[i]);
+        }
+
+        MulticlassClassificationMetrics inMemory = _mlContext.MulticlassClassification.Evaluate(expected);
+        MulticlassClassificationMetrics loaded = plainContext.MulticlassClassification.Evaluate(actual);
+        Assert.Equal(inMemory.MicroAccuracy, loaded.MicroAccuracy, 1e-12);
+        Assert.Equal(inMemory.MacroAccuracy, loaded.MacroAccuracy, 1e-12);
+        Assert.Equal(inMemory.LogLoss, loaded.LogLoss, 1e-6);
+        Assert.Equal(inMemory.LogLossReduction, loaded.LogLossReduction, 1e-6);
+        Assert.Equal(inMemory.PerClassLogLoss, loaded.PerClassLogLoss, (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal(inMemory.ConfusionMatrix.Counts, loaded.ConfusionMatrix.Counts);
+        Assert.InRange(loaded.MicroAccuracy, 1.5 / classes, 1.0); // Better than chance (classes c and c + 4 share a blob): the scores are the model's, not noise.
+
+        // The sized chain is restored to the typed transformer, which keeps scoring identically.
+        ITransformer restored = GradientDescentModel.Load(new MLContext(seed: 0), path, out _);
+        Assert.IsType<GradientDescentMulticlassTransformer>(restored);
+        float[][] restoredScores = [.. restored.Transform(data).GetColumn<float[]>("Score")];
+        for (int i = 0; i < expectedScores.Length; i++)
+        {
+            AssertClose(expectedScores[i], restoredScores[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData(MulticlassSizedScoreFactory.DeclaredSize - 1, MulticlassSizedScoreFactory.DeclaredSize - 1)]
+    [InlineData(MulticlassSizedScoreFactory.DeclaredSize, 0)]
+    public void TheSizedScoreHoldsUpTo65535ClassesAndLargerModelsKeepTheUnknownSizeScoreAfterPlainLoad(int classes, int plainScoreSize)
+    {
+        var module = new GdTrainer.Models.Linear(2, classes, generator: new Random(13));
+        var parameters = new GradientDescentModelParameters(module, standardization: null, new GdTrainer.Training.TrainingHistory([], null), rowCounts: null);
+        var model = new GradientDescentMulticlassTransformer(parameters, "Features", new VectorDataViewType(NumberDataViewType.Single, 2), labelAnnotations: null);
+        var random = new Random(14);
+        IDataView data = _mlContext.Data.LoadFromEnumerable(Enumerable.Range(0, 5).Select(_ => new TwoFeatures { Features = [(float)random.NextDouble(), (float)random.NextDouble()] }).ToArray());
+        string path = Path.Combine(_directory, "many.zip");
+        _mlContext.Model.Save(model, data.Schema, path);
+
+        IDataView expected = model.Transform(data);
+        ITransformer plain = new MLContext(seed: 0).Model.Load(path, out _);
+        ITransformer restored = GradientDescentModel.Load(new MLContext(seed: 0), path, out _);
+        Assert.IsType<GradientDescentMulticlassTransformer>(restored);
+        foreach ((ITransformer loaded, int size) in new[] { (plain, plainScoreSize), (restored, classes) })
+        {
+            IDataView actual = loaded.Transform(data);
+            Assert.Equal(new VectorDataViewType(NumberDataViewType.Single, size), actual.Schema["Score"].Type);
+            Assert.Equal(expected.GetColumn<uint>("PredictedLabel"), actual.GetColumn<uint>("PredictedLabel"));
+            AssertClose(expected.GetColumn<float[]>("Score").SelectMany(v => v), actual.GetColumn<float[]>("Score").SelectMany(v => v));
+        }
+    }
+
+    private sealed class TwoFeatures
+    {
+        [VectorType(2)]
+        public float[] Features = [];
     }
 
     [Fact]

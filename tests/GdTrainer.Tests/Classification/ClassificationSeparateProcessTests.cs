@@ -71,6 +71,40 @@ public sealed class ClassificationSeparateProcessTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("plain")]
+    [InlineData("typed")]
+    public async Task AMulticlassModelEvaluatesInASeparateProcessLikeTheInMemoryModel(string route)
+    {
+        IDataView raw = ClassificationData.Multiclass(_mlContext, 300, seed: 25);
+        IDataView data = _mlContext.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
+        ITransformer model = _mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { NumberOfEpochs = 20, Seed = 3 }).Fit(data);
+        string modelPath = Path.Combine(_directory, "evaluated.zip");
+        _mlContext.Model.Save(model, data.Schema, modelPath);
+
+        // Labelled probe rows: the label text first, then the features; in memory the same rows with the label mapped to the model's keys.
+        IDataView probeRaw = ClassificationData.Multiclass(_mlContext, 60, seed: 26);
+        string[] labels = [.. probeRaw.GetColumn<string>("Label")];
+        float[][] features = [.. probeRaw.GetColumn<float[]>("Features")];
+        string csv = Path.Combine(_directory, "labelled.csv");
+        File.WriteAllLines(csv, labels.Select((label, i) => label + "," + string.Join(",", features[i].Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
+        IDataView probe = _mlContext.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(probeRaw);
+        MulticlassClassificationMetrics expected = _mlContext.MulticlassClassification.Evaluate(model.Transform(probe));
+
+        string[] lines = await SamplesProcessRun(modelPath, csv, route);
+        Assert.Equal(labels.Length + 1, lines.Length);
+        string[] metrics = lines[^1].Split(',');
+        Assert.Equal("metrics", metrics[0]);
+        Assert.Equal(3, int.Parse(metrics[1], CultureInfo.InvariantCulture)); // Score is a vector of the class count on both routes.
+        Assert.Equal(expected.MicroAccuracy, double.Parse(metrics[2], CultureInfo.InvariantCulture), 1e-12);
+        Assert.Equal(expected.MacroAccuracy, double.Parse(metrics[3], CultureInfo.InvariantCulture), 1e-12);
+        Assert.Equal(expected.LogLoss, double.Parse(metrics[4], CultureInfo.InvariantCulture), 1e-6);
+        Assert.InRange(expected.MicroAccuracy, 0.5, 1.0);
+    }
+
+    private static Task<string[]> SamplesProcessRun(string modelPath, string csvPath, string route) =>
+        GdTrainer.Tests.Training.SamplesProcess.RunAsync("predict-class", "--model", modelPath, "--input", csvPath, "--route", route, "--labelled");
+
     private (string Csv, IDataView Data) Probe(int seed)
     {
         var random = new Random(seed);

@@ -4,7 +4,9 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
 
 /// <summary>
-/// Part of the saved form of <see cref="GradientDescentMulticlassTransformer"/> (model format version 2): computes the class
+/// Part of the first saved form of <see cref="GradientDescentMulticlassTransformer"/> (model format version 2; now written only for
+/// models of <see cref="MulticlassSizedScoreFactory.DeclaredSize"/> classes or more, and read from files saved before
+/// <see cref="MulticlassSizedScoreFactory"/>, whose plain-loaded <c>Score</c> has an unknown size): computes the class
 /// probabilities and the predicted class (its 1-based index) from the features and the saved model record, with the same code
 /// as the in-memory transformer; built-in transforms after it restore the key type of <c>PredictedLabel</c> (see
 /// <see cref="MulticlassCarrier"/>). The record is decoded and verified once; a damaged record stops scoring with an

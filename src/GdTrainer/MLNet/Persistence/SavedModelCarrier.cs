@@ -53,56 +53,59 @@ internal static class SavedModelCarrier
         string[] helpers = HelperColumns(columns.Kind);
         IReadOnlyList<ProtectedColumns.Stash> stashes = protectedColumns.Plan(featureColumnName, helpers);
         // One flat chain (an estimator appended to a chain through IEstimator.Append would nest it): the restorer matches its elements.
-        var estimators = new List<IEstimator<ITransformer>>();
+        // Each step fits its transformer on the view the steps before it produce (as EstimatorChain.Fit would), so that a step can
+        // also be a transformer fitted on data of its own (the multiclass class-slot selection).
+        var steps = new List<Func<IDataView, ITransformer>>();
         foreach (ProtectedColumns.Stash stash in stashes)
         {
-            estimators.Add(mlContext.Transforms.CopyColumns(stash.StashColumn, stash.Column));
+            steps.Add(mlContext.Transforms.CopyColumns(stash.StashColumn, stash.Column).Fit);
         }
 
-        estimators.Add(mlContext.Transforms.Concatenate(FeaturesColumnV2, featureColumnName));
-        estimators.Add(mlContext.Transforms.CustomMapping(new ModelKeyFactory().GetMapping(), ModelKeyFactory.ContractName));
-        estimators.Add(mlContext.Transforms.Conversion.MapValue(ModelColumnV2, [new KeyValuePair<float, string>(ModelKey, record)], KeyColumnV2));
+        steps.Add(mlContext.Transforms.Concatenate(FeaturesColumnV2, featureColumnName).Fit);
+        steps.Add(mlContext.Transforms.CustomMapping(new ModelKeyFactory().GetMapping(), ModelKeyFactory.ContractName).Fit);
+        steps.Add(mlContext.Transforms.Conversion.MapValue(ModelColumnV2, [new KeyValuePair<float, string>(ModelKey, record)], KeyColumnV2).Fit);
         switch (columns)
         {
             case BinaryColumns:
-                estimators.Add(mlContext.Transforms.CustomMapping(new BinaryScoreFactory().GetMapping(), BinaryScoreFactory.ContractName));
+                steps.Add(mlContext.Transforms.CustomMapping(new BinaryScoreFactory().GetMapping(), BinaryScoreFactory.ContractName).Fit);
                 break;
             case MulticlassColumns multiclass:
-                estimators.AddRange(MulticlassCarrier.Estimators(mlContext, multiclass));
+                steps.AddRange(MulticlassCarrier.Steps(mlContext, multiclass));
                 break;
             default:
-                estimators.Add(mlContext.Transforms.CustomMapping(new RegressionScoreFactory().GetMapping(), RegressionScoreFactory.ContractName));
+                steps.Add(mlContext.Transforms.CustomMapping(new RegressionScoreFactory().GetMapping(), RegressionScoreFactory.ContractName).Fit);
                 break;
         }
 
-        estimators.Add(mlContext.Transforms.DropColumns(helpers));
+        steps.Add(mlContext.Transforms.DropColumns(helpers).Fit);
         foreach (ProtectedColumns.Stash stash in stashes)
         {
-            estimators.Add(mlContext.Transforms.CopyColumns(stash.Column, stash.StashColumn));
+            steps.Add(mlContext.Transforms.CopyColumns(stash.Column, stash.StashColumn).Fit);
         }
 
         if (stashes.Count > 0)
         {
-            estimators.Add(mlContext.Transforms.DropColumns([.. stashes.Select(s => s.StashColumn)]));
+            steps.Add(mlContext.Transforms.DropColumns([.. stashes.Select(s => s.StashColumn)]).Fit);
         }
 
-        var chain = new EstimatorChain<ITransformer>();
-        foreach (IEstimator<ITransformer> estimator in estimators)
-        {
-            chain = chain.Append(estimator);
-        }
-
-        IDataView empty = EmptyView(mlContext, featureColumnName, featureColumnType);
+        IDataView view = EmptyView(mlContext, featureColumnName, featureColumnType);
         // The chain is fitted on an empty view of the feature column plus each stashed column (of the feature type: copies store names only).
         foreach (ProtectedColumns.Stash stash in stashes)
         {
             if (stash.Column != featureColumnName)
             {
-                empty = mlContext.Transforms.CopyColumns(stash.Column, featureColumnName).Fit(empty).Transform(empty);
+                view = mlContext.Transforms.CopyColumns(stash.Column, featureColumnName).Fit(view).Transform(view);
             }
         }
 
-        return chain.Fit(empty);
+        var transformers = new ITransformer[steps.Count];
+        for (int i = 0; i < transformers.Length; i++)
+        {
+            transformers[i] = steps[i](view);
+            view = transformers[i].Transform(view);
+        }
+
+        return new TransformerChain<ITransformer>(transformers);
     }
 
     /// <summary>The helper columns the carrier writes and drops at its end.</summary>

@@ -92,7 +92,9 @@ internal static class SavedModelRestorer
     /// transformers..., DropColumns]</c>, whose model record is decoded and verified (a damaged one throws). A carrier that keeps user
     /// columns named like its helpers (<see cref="ProtectedColumns"/>) has one <c>CopyColumns</c> per such column before that and, after
     /// it, one <c>CopyColumns</c> per column and a <c>DropColumns</c> of the stashes; the rebuilt transformer keeps the same stashes for
-    /// its next save.
+    /// its next save. The multiclass scoring transformers are the sized score mapping, <c>MapValue</c>, <c>MapValueToKey</c> and a
+    /// <c>SlotsDroppingTransformer</c> (whose <c>Score</c> must have the model's class count), or, in files saved before that, the
+    /// unsized score mapping with <c>CopyColumns</c> in place of the slot dropper (see <see cref="MulticlassCarrier"/>).
     /// </summary>
     /// <exception cref="InvalidDataException">The carrier's model record is damaged, or its task does not fit the chain.</exception>
     private static bool TryRestoreVersion2(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out ITransformer? restored)
@@ -131,7 +133,8 @@ internal static class SavedModelRestorer
         {
             [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, RegressionScoreFactory.ScoreOutput>] => PredictionKind.Regression,
             [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, BinaryScoreFactory.BinaryOutput>] => PredictionKind.Binary,
-            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, MulticlassScoreFactory.MulticlassOutput>, _, _, _] => PredictionKind.Multiclass,
+            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, MulticlassScoreFactory.MulticlassOutput>, _, _, ColumnCopyingTransformer] => PredictionKind.Multiclass,
+            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, MulticlassSizedScoreFactory.SizedOutput>, _, _, var keep] when MulticlassCarrier.IsSlotDropper(keep) => PredictionKind.Multiclass,
             _ => null,
         };
         if (chainKind is not { } kind)
@@ -153,6 +156,12 @@ internal static class SavedModelRestorer
         if (!TryReadStashes(elements, stashCount, payload.FeatureColumnName, payload.FeatureColumnType, kind, out ProtectedColumns? protectedColumns, out DataViewSchema? output))
         {
             return false; // Not what Build writes: keep the carrier as it is.
+        }
+
+        if (MulticlassCarrier.IsSlotDropper(scoring[^1]) && !new VectorDataViewType(NumberDataViewType.Single, model.OutputCount).Equals(output.GetColumnOrNull(PredictionColumns.ScoreColumnName)?.Type))
+        {
+            throw new InvalidDataException(
+                $"The GdTrainer model stored in this model file does not fit its chain: its Score column is {output.GetColumnOrNull(PredictionColumns.ScoreColumnName)?.Type} for a model of {model.OutputCount} classes. Save the model again.");
         }
 
         restored = kind switch
