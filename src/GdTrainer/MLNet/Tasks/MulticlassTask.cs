@@ -74,47 +74,23 @@ internal sealed class MulticlassTask(float labelSmoothing, float[]? classWeights
     public ValueGetter<float> LabelGetter(DataViewRow row, DataViewSchema.Column labelColumn)
     {
         var key = (KeyDataViewType)labelColumn.Type;
-        ulong count = key.Count;
         Type raw = key.RawType;
-        if (raw == typeof(uint))
-        {
-            ValueGetter<uint> getter = row.GetGetter<uint>(labelColumn);
-            uint value = 0;
-            return (ref float label) =>
-            {
-                getter(ref value);
-                label = ToIndex(value, count);
-            };
-        }
+        return raw == typeof(uint) ? KeyLabelGetter<uint>(row, labelColumn, key.Count)
+            : raw == typeof(byte) ? KeyLabelGetter<byte>(row, labelColumn, key.Count)
+            : raw == typeof(ushort) ? KeyLabelGetter<ushort>(row, labelColumn, key.Count)
+            : KeyLabelGetter<ulong>(row, labelColumn, key.Count);
+    }
 
-        if (raw == typeof(byte))
-        {
-            ValueGetter<byte> getter = row.GetGetter<byte>(labelColumn);
-            byte value = 0;
-            return (ref float label) =>
-            {
-                getter(ref value);
-                label = ToIndex(value, count);
-            };
-        }
-
-        if (raw == typeof(ushort))
-        {
-            ValueGetter<ushort> getter = row.GetGetter<ushort>(labelColumn);
-            ushort value = 0;
-            return (ref float label) =>
-            {
-                getter(ref value);
-                label = ToIndex(value, count);
-            };
-        }
-
-        ValueGetter<ulong> wide = row.GetGetter<ulong>(labelColumn);
-        ulong wideValue = 0;
+    /// <summary>A getter of the class index (<see cref="ToIndex"/>) of a key column whose raw values are <typeparamref name="T"/>.</summary>
+    private static ValueGetter<float> KeyLabelGetter<T>(DataViewRow row, DataViewSchema.Column labelColumn, ulong count)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        ValueGetter<T> getter = row.GetGetter<T>(labelColumn);
+        T value = default;
         return (ref float label) =>
         {
-            wide(ref wideValue);
-            label = ToIndex(wideValue, count);
+            getter(ref value);
+            label = ToIndex(ulong.CreateTruncating(value), count);
         };
     }
 

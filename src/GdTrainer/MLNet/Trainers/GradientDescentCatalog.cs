@@ -29,15 +29,22 @@ public static class GradientDescentCatalog
         int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new GradientDescentRegressionTrainer(new GradientDescentRegressionTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            FeatureColumnName = featureColumnName,
-            ExampleWeightColumnName = exampleWeightColumnName,
-            LearningRate = learningRate,
-            NumberOfEpochs = numberOfEpochs,
-            BatchSize = batchSize,
-        });
+        return new GradientDescentRegressionTrainer(WithCommonOptions(new GradientDescentRegressionTrainer.Options(),
+            labelColumnName, featureColumnName, exampleWeightColumnName, learningRate, numberOfEpochs, batchSize));
+    }
+
+    /// <summary>Sets the options every trainer's short catalog overload takes (the columns, rate, epochs and batch) and returns <paramref name="options"/>.</summary>
+    internal static TOptions WithCommonOptions<TOptions>(
+        TOptions options, string labelColumnName, string featureColumnName, string? exampleWeightColumnName, float? learningRate, int? numberOfEpochs, int batchSize)
+        where TOptions : GradientDescentTrainerOptions
+    {
+        options.LabelColumnName = labelColumnName;
+        options.FeatureColumnName = featureColumnName;
+        options.ExampleWeightColumnName = exampleWeightColumnName;
+        options.LearningRate = learningRate;
+        options.NumberOfEpochs = numberOfEpochs;
+        options.BatchSize = batchSize;
+        return options;
     }
 
     /// <summary>Creates a <see cref="GradientDescentRegressionTrainer"/> with all options.</summary>

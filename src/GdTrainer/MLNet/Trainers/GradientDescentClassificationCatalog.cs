@@ -27,15 +27,8 @@ public static class GradientDescentClassificationCatalog
         int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new GradientDescentBinaryTrainer(new GradientDescentBinaryTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            FeatureColumnName = featureColumnName,
-            ExampleWeightColumnName = exampleWeightColumnName,
-            LearningRate = learningRate,
-            NumberOfEpochs = numberOfEpochs,
-            BatchSize = batchSize,
-        });
+        return new GradientDescentBinaryTrainer(GradientDescentCatalog.WithCommonOptions(new GradientDescentBinaryTrainer.Options(),
+            labelColumnName, featureColumnName, exampleWeightColumnName, learningRate, numberOfEpochs, batchSize));
     }
 
     /// <summary>Creates a <see cref="GradientDescentBinaryTrainer"/> with all options.</summary>
@@ -70,15 +63,8 @@ public static class GradientDescentClassificationCatalog
         int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new GradientDescentMulticlassTrainer(new GradientDescentMulticlassTrainer.Options
-        {
-            LabelColumnName = labelColumnName,
-            FeatureColumnName = featureColumnName,
-            ExampleWeightColumnName = exampleWeightColumnName,
-            LearningRate = learningRate,
-            NumberOfEpochs = numberOfEpochs,
-            BatchSize = batchSize,
-        });
+        return new GradientDescentMulticlassTrainer(GradientDescentCatalog.WithCommonOptions(new GradientDescentMulticlassTrainer.Options(),
+            labelColumnName, featureColumnName, exampleWeightColumnName, learningRate, numberOfEpochs, batchSize));
     }
 
     /// <summary>Creates a <see cref="GradientDescentMulticlassTrainer"/> with all options.</summary>
