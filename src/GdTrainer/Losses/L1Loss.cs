@@ -16,4 +16,8 @@ public sealed class L1Loss : Loss
     /// <inheritdoc/>
     public override Tensor<float> Compute(Tensor<float> predictions, Tensor<float> targets, Tensor<float>? weights = null) =>
         Functional.L1Loss(predictions, targets, weights);
+
+    /// <inheritdoc/>
+    internal override double PrecisionFloor(double labelSquareMean, double initialLoss, int featureCount) =>
+        RelativeResolution(featureCount) * Math.Max(Math.Sqrt(labelSquareMean), Math.Abs(initialLoss));
 }

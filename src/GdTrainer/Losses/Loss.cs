@@ -38,4 +38,24 @@ public abstract class Loss
     /// <returns>A scalar tensor.</returns>
     /// <exception cref="ArgumentException">The shapes do not fit (the message names them), or a weight is invalid.</exception>
     public abstract Tensor<float> Compute(Tensor<float> predictions, Tensor<float> targets, Tensor<float>? weights = null);
+
+    /// <summary>
+    /// The smallest loss float arithmetic can resolve for this loss on data of this scale: below it a loss is rounding noise
+    /// around a perfect fit, and a rise or fall of the loss there says nothing about the learning rate. Predictions carry a
+    /// rounding error of about <c>sqrt(d + 1) * eps</c> times the label scale (a dot product of <c>d + 1</c> float terms,
+    /// <c>eps = 2^-23</c>), so a loss that squares the residual cannot resolve less than that squared, times the larger of the
+    /// labels' mean square and the initial loss; a factor of 4 leaves room for the rounding of the standardised features.
+    /// A loss that grows like the residual itself (<see cref="L1Loss"/>) overrides this with the unsquared figure.
+    /// </summary>
+    /// <param name="labelSquareMean">The (weighted) mean of the squared labels.</param>
+    /// <param name="initialLoss">The loss of the first step, before any update.</param>
+    /// <param name="featureCount">The number of input features.</param>
+    internal virtual double PrecisionFloor(double labelSquareMean, double initialLoss, int featureCount)
+    {
+        double resolution = RelativeResolution(featureCount);
+        return resolution * resolution * Math.Max(labelSquareMean, Math.Abs(initialLoss));
+    }
+
+    /// <summary>The relative rounding error of a prediction over <paramref name="featureCount"/> float features: <c>2 sqrt(d + 1) 2^-23</c>.</summary>
+    internal static double RelativeResolution(int featureCount) => 2 * Math.Sqrt(featureCount + 1.0) * Math.Pow(2, -23);
 }
