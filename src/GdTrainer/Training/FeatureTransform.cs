@@ -27,10 +27,24 @@ internal sealed class FeatureTransform
     /// The scale is capped so that no value lands further than <paramref name="maximumMagnitude"/> from 0: dividing a
     /// rare one-hot column (a category in 1 row of 10,000) by its standard deviation would turn its one 1 into 100,
     /// and the mini-batch holding that row would then need a learning rate 10,000 times smaller to stay stable.
+    /// Any finite feature scale works (the moments are in double, the offsets and scales are floats and the fold back
+    /// multiplies them out in double), except where a value's distance from the mean, or the inverse of a column's spread,
+    /// is itself beyond float.
     /// </summary>
+    /// <param name="mode">The standardisation.</param>
+    /// <param name="means">Each feature's weighted mean.</param>
+    /// <param name="variances">Each feature's weighted (population) variance.</param>
+    /// <param name="minimum">Each feature's smallest value.</param>
+    /// <param name="maximum">Each feature's largest value.</param>
+    /// <param name="maximumMagnitude">The largest magnitude a standardised value may reach.</param>
+    /// <param name="features">What the features are, for error messages (e.g. "the feature column 'Features'").</param>
+    /// <exception cref="InvalidOperationException">
+    /// A feature's values lie further apart than a float can hold, or vary on a scale whose inverse is beyond float;
+    /// the message names the slots, their range and what to do.
+    /// </exception>
     internal static FeatureTransform? Create(
         FeatureStandardization mode, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ReadOnlySpan<float> minimum, ReadOnlySpan<float> maximum,
-        double maximumMagnitude)
+        double maximumMagnitude, string features)
     {
         if (mode == FeatureStandardization.None)
         {
@@ -39,13 +53,30 @@ internal sealed class FeatureTransform
 
         var offsets = new float[means.Length];
         var scales = new float[means.Length];
+        List<int>? unrepresentable = null;
         for (int j = 0; j < means.Length; j++)
         {
             offsets[j] = (float)means[j];
             double variance = variances[j];
-            bool constant = !(variance > 1e-12 * Math.Max(means[j] * means[j], 1e-30));
+            bool constant = !(variance > 1e-12 * means[j] * means[j]);
             double spread = Math.Max(maximum[j] - means[j], means[j] - minimum[j]);
-            scales[j] = mode == FeatureStandardization.CenterAndScale && !constant ? (float)Math.Min(1 / Math.Sqrt(variance), maximumMagnitude / spread) : 1f;
+            double scale = mode == FeatureStandardization.CenterAndScale && !constant ? Math.Min(1 / Math.Sqrt(variance), maximumMagnitude / spread) : 1;
+            if (spread > float.MaxValue || !(scale <= float.MaxValue))
+            {
+                (unrepresentable ??= []).Add(j);
+            }
+
+            scales[j] = (float)scale;
+        }
+
+        if (unrepresentable is not null)
+        {
+            int first = unrepresentable[0];
+            string slots = string.Join(", ", unrepresentable.Take(5)) + (unrepresentable.Count > 5 ? $" and {unrepresentable.Count - 5} more" : "");
+            throw new InvalidOperationException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"GradientDescent cannot standardise slot{(unrepresentable.Count > 1 ? "s" : "")} {slots} of {features}: slot {first} ranges from {minimum[first]:G3} to {maximum[first]:G3} (mean {means[first]:G3}, standard deviation {Math.Sqrt(variances[first]):G3}), " +
+                $"so its distance from the mean or the inverse of its spread is beyond float's range (about 1e-38 to 3.4e38). Rescale that feature into a moderate range first " +
+                $"(mlContext.Transforms.NormalizeMeanVariance or NormalizeMinMax in front of the trainer, or a change of unit), or remove it."));
         }
 
         return new FeatureTransform(offsets, scales);

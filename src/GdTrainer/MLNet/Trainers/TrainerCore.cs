@@ -110,7 +110,7 @@ internal sealed class TrainerCore
         // A warm start keeps the standardisation its parameters were trained behind; a new one would change their meaning.
         FeatureTransform? transform = initialModel is not null
             ? initialModel.Standardization
-            : FeatureTransform.Create(_options.FeatureStandardization, means, variances, minimum, maximum, Math.Sqrt(batchSize));
+            : FeatureTransform.Create(_options.FeatureStandardization, means, variances, minimum, maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'");
         FastRandom? random = (_options.Shuffle && batchSize < trainingRows) || validationRows > 0 ? new FastRandom(seed) : null;
         if (random is not null)
         {
@@ -133,6 +133,15 @@ internal sealed class TrainerCore
             ? LinearRate(rateFactor, LearningRateEstimate.CurvatureOfLinearLeastSquares(data.Features, data.Weights, data.RowCount, featureCount))
             : null;
         float learningRate = _options.LearningRate ?? derivedRate?.Invoke(batchSize) ?? optimizerSettings.DefaultLearningRate;
+        if (_options.LearningRate is null && !float.IsNormal(learningRate))
+        {
+            // Only a derived rate can get here (a user's rate is validated): the curvature of raw features on a scale near
+            // float's limits overflows (or its inverse underflows), and a rate of 0 would train a model of the bias alone.
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"GradientDescent cannot derive a learning rate from the features of column '{featureColumn.Name}' as trained (FeatureStandardization = {_options.FeatureStandardization}): their curvature gives {learningRate:G4}, beyond what float arithmetic represents, because the features are on a scale too large or too small for float (largest magnitude {LargestMagnitude(minimum, maximum):G3}). " +
+                $"Keep FeatureStandardization = CenterAndScale (the default), which trains on standardised features whatever their scale, put mlContext.Transforms.NormalizeMeanVariance in front, or set LearningRate yourself."));
+        }
+
         if (initialModel is not null)
         {
             ContinueFrom(model, initialModel);
@@ -162,13 +171,16 @@ internal sealed class TrainerCore
             loop.FastForward(previous.Epochs); // The shuffles and schedules continue where the earlier run stopped.
         }
 
-        TrainingHistory history = RunEpochs(loop, model, validation, epochs, schedule, data.RowCount, logger, channel, cancellationToken, previous);
+        float[][] initialWeights = CopyWeights(model);
+        Func<double, double> precisionFloor = initialLoss => loss.PrecisionFloor(data.LabelSquareMean, initialLoss, featureCount);
+        TrainingHistory history = RunEpochs(loop, model, validation, epochs, schedule, data.RowCount, precisionFloor, logger, channel, cancellationToken, previous);
+        CheckSomethingWasLearned(model, initialWeights, history, variances, featureColumn, learningRate);
         return (new GradientDescentModelParameters(model, transform, history, rowCounts), featureColumn);
     }
 
     private TrainingHistory RunEpochs(
         MiniBatchLoop loop, Module model, TrainingData? validation, int epochs, LearningRateSchedule schedule, int rowCount,
-        ILogger? logger, IChannel? channel, CancellationToken cancellationToken, TrainingHistory? previous = null)
+        Func<double, double> precisionFloor, ILogger? logger, IChannel? channel, CancellationToken cancellationToken, TrainingHistory? previous = null)
     {
         var reports = new List<EpochReport>();
         int firstEpoch = previous?.EpochsRun ?? 0;
@@ -196,7 +208,12 @@ internal sealed class TrainerCore
                 break;
             }
 
-            CheckDivergence(epoch, loss, loop, model);
+            if (run == 1)
+            {
+                monitor.PrecisionFloor = precisionFloor(loop.InitialLoss);
+            }
+
+            CheckDivergence(epoch, loss, loop, model, monitor.PrecisionFloor);
             float validationLoss = validation is null ? float.NaN : (float)loop.EvaluateLoss(validation);
             var report = new EpochReport(epoch, loss, validationLoss, loop.CurrentLearningRate, batchSize, Stopwatch.GetElapsedTime(started));
             reports.Add(report);
@@ -226,7 +243,7 @@ internal sealed class TrainerCore
             bool plateau = monitor.Observe(loop.LastLoss, loop.LossNoise);
             // Measured from the best loss in units of its magnitude: a loss without a floor at 0 (Poisson's NLL without the
             // constant term goes negative where counts are large) is not rising because it is above twice its negative best.
-            if (plateau && loss - monitor.Best > (PlateauRiseFactor - 1) * Math.Abs(monitor.Best))
+            if (plateau && monitor.IsRising(loss, PlateauRiseFactor))
             {
                 // Epochs without improvement because the loss keeps rising: unstable, not converged.
                 throw TrainingErrors.Diverged(epoch,
@@ -234,7 +251,7 @@ internal sealed class TrainerCore
                     loop.CurrentLearningRate, _options.L2Regularization);
             }
 
-            if (plateau && schedule == LearningRateSchedule.Adaptive && !loop.IsFullBatch && growths < GradientDescentTrainerOptions.AdaptiveGrowths)
+            if (plateau && !monitor.AtPrecisionFloor && schedule == LearningRateSchedule.Adaptive && !loop.IsFullBatch && growths < GradientDescentTrainerOptions.AdaptiveGrowths)
             {
                 int previousBatchSize = loop.BatchSize;
                 loop.SetBatchSize((int)Math.Min((long)previousBatchSize * GradientDescentTrainerOptions.AdaptiveFactor, rowCount));
@@ -480,11 +497,13 @@ internal sealed class TrainerCore
         return groups;
     }
 
-    private void CheckDivergence(int epoch, float loss, MiniBatchLoop loop, Module model)
+    private void CheckDivergence(int epoch, float loss, MiniBatchLoop loop, Module model, double precisionFloor)
     {
         // A run that diverges slowly can stay finite for many epochs (1e9, 1e22, 1e34 ...): a loss far above where
-        // training started, or parameters that are no longer finite, end it with the same error as a NaN loss.
-        if (loop.InitialLoss > 0 && loss > DivergenceFactor * loop.InitialLoss)
+        // training started, or parameters that are no longer finite, end it with the same error as a NaN loss. Where the
+        // first loss is itself below what float can resolve (labels far from 0 that the bias already fits), growth is
+        // measured from the precision floor instead.
+        if (loop.InitialLoss > 0 && loss > DivergenceFactor * Math.Max(loop.InitialLoss, precisionFloor))
         {
             throw TrainingErrors.Diverged(epoch,
                 string.Create(CultureInfo.InvariantCulture, $"the training loss grew to {loss:G4}, more than {DivergenceFactor:G0} times its initial {loop.InitialLoss:G4}"),
@@ -498,6 +517,66 @@ internal sealed class TrainerCore
                 throw TrainingErrors.Diverged(epoch, "the weights are no longer finite", loop.CurrentLearningRate, _options.L2Regularization);
             }
         }
+    }
+
+    /// <summary>The largest absolute value of any feature.</summary>
+    private static double LargestMagnitude(float[] minimum, float[] maximum)
+    {
+        double largest = 0;
+        for (int j = 0; j < minimum.Length; j++)
+        {
+            largest = Math.Max(largest, Math.Max(Math.Abs((double)minimum[j]), Math.Abs((double)maximum[j])));
+        }
+
+        return largest;
+    }
+
+    /// <summary>Copies of the weight tensors (not the biases), to tell afterwards whether training moved any of them.</summary>
+    private static float[][] CopyWeights(Module model)
+    {
+        var weights = new List<float[]>();
+        foreach (ModuleParameter parameter in model.NamedParameters())
+        {
+            if (parameter.Kind != ParameterKind.Bias)
+            {
+                weights.Add(parameter.Value.Data.ToArray());
+            }
+        }
+
+        return [.. weights];
+    }
+
+    /// <summary>
+    /// Fails when training ran but moved no weight although features vary: the model would predict from its biases alone,
+    /// explaining nothing of the features, and say nothing about it (the loss cannot reach the weights, or every step is too
+    /// small to change a float weight). A model whose features are all constant has nothing to learn from them and passes.
+    /// </summary>
+    private static void CheckSomethingWasLearned(
+        Module model, float[][] initialWeights, TrainingHistory history, double[] variances, DataViewSchema.Column featureColumn, float learningRate)
+    {
+        int varying = 0;
+        foreach (double variance in variances)
+        {
+            varying += variance > 0 ? 1 : 0;
+        }
+
+        if (varying == 0 || history.EpochsRun == 0 || initialWeights.Length == 0)
+        {
+            return;
+        }
+
+        int index = 0;
+        foreach (ModuleParameter parameter in model.NamedParameters())
+        {
+            if (parameter.Kind != ParameterKind.Bias && !parameter.Value.Data.SequenceEqual(initialWeights[index++]))
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+            $"GradientDescent ran {history.EpochsRun} epochs, but no weight moved from where it started, although {varying} features of column '{featureColumn.Name}' vary: the model would predict from its biases alone and explain nothing of the features. " +
+            $"Either the loss does not depend on the model's predictions (check a custom Loss), or the learning rate ({learningRate:G4}) times the gradient is too small to change a float weight (check the features' scale and FeatureStandardization)."));
     }
 
     private static float[][] CopyParameters(Module model, float[][]? into)
