@@ -225,6 +225,51 @@ public sealed class ReadmeExamplesTests
         }
     }
 
+    private sealed class ThreeColumns
+    {
+        public float A { get; set; }
+
+        public float B { get; set; }
+
+        public float C { get; set; }
+
+        public float Label { get; set; }
+    }
+
+    [Fact]
+    public void TheFeatureImportanceExampleRanksTheFeaturesThroughTheChainsLastTransformer()
+    {
+        // Label = 4 A + 1 B + 0 C + noise: permuting A must hurt most, C not at all.
+        var mlContext = new MLContext(seed: 1);
+        var random = new Random(3);
+        var rows = new List<ThreeColumns>();
+        for (int i = 0; i < 500; i++)
+        {
+            float a = (float)random.NextDouble(), b = (float)random.NextDouble(), c = (float)random.NextDouble();
+            rows.Add(new ThreeColumns { A = a, B = b, C = c, Label = (4 * a) + b + (0.05f * (float)(random.NextDouble() - 0.5)) });
+        }
+
+        IDataView data = mlContext.Data.LoadFromEnumerable(rows);
+        // README: begin feature importance
+        var pipeline = mlContext.Transforms.Concatenate("Features", "A", "B", "C")
+            .Append(mlContext.Regression.Trainers.GradientDescent());
+        var model = pipeline.Fit(data);
+        IDataView featurized = model.Transform(data);   // holds the "Features" column the trainer read
+        var importance = mlContext.Regression.PermutationFeatureImportance(model.LastTransformer, featurized, permutationCount: 3);
+        // importance[j].RootMeanSquaredError.Mean: how much RMSE grows when slot j of "Features" is shuffled
+        // README: end feature importance
+
+        double[] rmseIncrease = [.. importance.Select(slot => slot.RootMeanSquaredError.Mean)];
+        Assert.Equal(3, rmseIncrease.Length);
+        Assert.True(rmseIncrease[0] > 4 * rmseIncrease[1] && rmseIncrease[1] > 0.1, string.Join(", ", rmseIncrease));
+        Assert.True(Math.Abs(rmseIncrease[2]) < 0.01, string.Join(", ", rmseIncrease));
+
+        // The overload on the whole chain looks for the predictor through an interface ML.NET keeps internal, so it cannot
+        // find a third-party transformer; if a later ML.NET finds it, the README's explanation must change.
+        var error = Assert.Throws<ArgumentNullException>(() => mlContext.Regression.PermutationFeatureImportance(model, data, permutationCount: 1));
+        Assert.Contains("compatible predictor", error.Message);
+    }
+
     [Fact]
     public void TheReadmeShowsEachExampleOfThisFileVerbatim()
     {
@@ -237,7 +282,7 @@ public sealed class ReadmeExamplesTests
         string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
         string source = File.ReadAllText(Path.Combine(root, "tests", "GdTrainer.Tests", "Samples", "ReadmeExamplesTests.cs")).ReplaceLineEndings("\n");
         MatchCollection examples = Regex.Matches(source, @"// README: begin (?<name>[a-z ]+)\n(?<code>.*?)\n *// README: end \k<name>", RegexOptions.Singleline);
-        Assert.Equal(6, examples.Count);
+        Assert.Equal(7, examples.Count);
         foreach (Match example in examples)
         {
             string[] lines = example.Groups["code"].Value.Split('\n');
