@@ -32,4 +32,8 @@ public sealed class HuberLoss : Loss
     /// <inheritdoc/>
     public override Tensor<float> Compute(Tensor<float> predictions, Tensor<float> targets, Tensor<float>? weights = null) =>
         Functional.HuberLoss(predictions, targets, weights, Delta);
+
+    /// <inheritdoc/>
+    /// <remarks>The Huber loss's second derivative is 1 inside delta and 0 outside: at most the squared error's half.</remarks>
+    internal override float? LinearRateFactor => 1f;
 }

@@ -20,4 +20,8 @@ public sealed class L1Loss : Loss
     /// <inheritdoc/>
     internal override double PrecisionFloor(double labelSquareMean, double initialLoss, int featureCount) =>
         RelativeResolution(featureCount) * Math.Max(Math.Sqrt(labelSquareMean), Math.Abs(initialLoss));
+
+    /// <inheritdoc/>
+    /// <remarks>The absolute error has no curvature away from 0; the least-squares rate keeps its steps on the data's scale.</remarks>
+    internal override float? LinearRateFactor => 1f;
 }

@@ -40,6 +40,13 @@ public abstract class Loss
     public abstract Tensor<float> Compute(Tensor<float> predictions, Tensor<float> targets, Tensor<float>? weights = null);
 
     /// <summary>
+    /// For a linear model trained by plain SGD: the factor the least-squares learning rate (<see cref="Training.LearningRateEstimate"/>)
+    /// is multiplied by, from the bound of this loss's second derivative in the prediction against the squared error's (2);
+    /// null when the loss has no such bound, so that no rate can be derived from the data and the optimizer's default is used.
+    /// </summary>
+    internal virtual float? LinearRateFactor => null;
+
+    /// <summary>
     /// The smallest loss float arithmetic can resolve for this loss on data of this scale: below it a loss is rounding noise
     /// around a perfect fit, and a rise or fall of the loss there says nothing about the learning rate. Predictions carry a
     /// rounding error of about <c>sqrt(d + 1) * eps</c> times the label scale (a dot product of <c>d + 1</c> float terms,

@@ -23,4 +23,7 @@ public sealed class MeanSquaredErrorLoss : Loss
         // One fused node (the residual is kept for the backward) rather than subtract, square and mean.
         return Functional.MseLoss(predictions, targets, weights);
     }
+
+    /// <inheritdoc/>
+    internal override float? LinearRateFactor => 1f;
 }

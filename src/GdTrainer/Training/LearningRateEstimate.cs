@@ -23,9 +23,9 @@ internal static class LearningRateEstimate
     /// <summary>
     /// The curvature of the rows <paramref name="features"/> (row-major, <paramref name="rowCount"/> x <paramref name="featureCount"/>,
     /// already transformed as trained) with optional example weights, from which <see cref="LinearCurvature.RateFor"/> gives the
-    /// rate for any batch size (the adaptive schedule grows the batch, and the rate follows it).
+    /// rate for any batch size (the adaptive schedule grows the batch, and the rate follows it). An empty <paramref name="weights"/> weighs every row 1.
     /// </summary>
-    internal static LinearCurvature CurvatureOfLinearLeastSquares(float[] features, float[]? weights, int rowCount, int featureCount)
+    internal static LinearCurvature CurvatureOfLinearLeastSquares(ReadOnlySpan<float> features, ReadOnlySpan<float> weights, int rowCount, int featureCount)
     {
         // Rows are shuffled before this is called when training shuffles; otherwise evenly spaced rows form the sample.
         int sampleCount = Math.Min(rowCount, SampleRows);
@@ -36,8 +36,8 @@ internal static class LearningRateEstimate
         for (int s = 0; s < sampleCount; s++)
         {
             int row = (int)((long)s * rowCount / sampleCount);
-            features.AsSpan(row * d, d).CopyTo(sample.AsSpan(s * d, d));
-            sampleWeights[s] = weights?[row] ?? 1f;
+            features.Slice(row * d, d).CopyTo(sample.AsSpan(s * d, d));
+            sampleWeights[s] = weights.IsEmpty ? 1f : weights[row];
             totalWeight += sampleWeights[s];
         }
 
@@ -46,7 +46,7 @@ internal static class LearningRateEstimate
         float largestNorm = 0;
         for (int row = 0; row < rowCount; row++)
         {
-            ReadOnlySpan<float> values = features.AsSpan(row * d, d);
+            ReadOnlySpan<float> values = features.Slice(row * d, d);
             largestNorm = MathF.Max(largestNorm, TensorPrimitives.Dot(values, values));
         }
 

@@ -1,6 +1,6 @@
 namespace GdTrainer.Tests.MLNet;
 
-using GdTrainer.MLNet;
+using GdTrainer.Training;
 
 /// <summary>
 /// The shuffling generator: reproducible per seed, in range, and uniform, checked with chi-square

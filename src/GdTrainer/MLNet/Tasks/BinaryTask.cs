@@ -25,13 +25,6 @@ internal sealed class BinaryTask(float? positiveClassWeight) : ITrainingTask
         return double.IsFinite(Math.Log(odds)) ? (float)Math.Log(odds) : null;
     }
 
-    /// <remarks>
-    /// The mean binary cross-entropy's second derivative in the logit is <c>p sigmoid'(x) &lt;= p / 4</c> (p the positive-class
-    /// weight, at least 1), against 2 for the squared error: its Hessian is at most <c>p / 8</c> of the least-squares one.
-    /// </remarks>
-    public float? LinearRateFactor(Loss loss) =>
-        loss is BinaryCrossEntropyWithLogitsLoss bce ? 8f / Math.Max(1f, bce.PositiveClassWeight ?? 1f) : null;
-
     public float LinearConvergenceTolerance => 1e-4f;
 
     public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>

@@ -6,8 +6,8 @@ using Microsoft.ML.Data;
 
 /// <summary>
 /// What differs between the learning tasks that share the trainer core: the label column's type and how it is read as the
-/// float target of the loss, the number of model outputs, the default loss, where the output bias starts, and how the
-/// linear model's default learning rate follows from the loss's curvature.
+/// float target of the loss, the number of model outputs, the default loss, where the output bias starts, and the linear
+/// model's convergence tolerance.
 /// </summary>
 internal interface ITrainingTask
 {
@@ -25,13 +25,6 @@ internal interface ITrainingTask
     /// features are standardised: the label mean for regression, its log-odds for binary classification; null to keep 0.
     /// </summary>
     float? InitialOutputBias(double labelMean);
-
-    /// <summary>
-    /// For the linear model trained by plain SGD on <paramref name="loss"/>: the factor the least-squares learning rate
-    /// (<see cref="GdTrainer.Training.LearningRateEstimate"/>) is multiplied by, from the bound of the loss's curvature
-    /// against the mean squared error's; null when the loss has no such bound (the optimizer's default rate is used).
-    /// </summary>
-    float? LinearRateFactor(Loss loss);
 
     /// <summary>
     /// The linear model's default convergence tolerance: 1e-9 for regression (the weights must come within 1e-4 of the

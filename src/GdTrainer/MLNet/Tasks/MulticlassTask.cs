@@ -22,34 +22,6 @@ internal sealed class MulticlassTask(float labelSmoothing, float[]? classWeights
 
     public float? InitialOutputBias(double labelMean) => null;
 
-    /// <remarks>
-    /// The softmax cross-entropy's Hessian in the logits is <c>diag(q) - q q^T</c>, whose largest eigenvalue is at most 1/2,
-    /// against 2 for the squared error: a quarter of the least-squares curvature, times the spread of the class weights (the
-    /// loss is normalised by the weights of the rows' classes).
-    /// </remarks>
-    public float? LinearRateFactor(Loss loss)
-    {
-        if (loss is not CrossEntropyLoss crossEntropy)
-        {
-            return null;
-        }
-
-        if (crossEntropy.ClassWeights is not { } weights)
-        {
-            return 4f;
-        }
-
-        float largest = 0f;
-        float smallest = float.PositiveInfinity;
-        foreach (float weight in weights)
-        {
-            largest = Math.Max(largest, weight);
-            smallest = weight > 0f ? Math.Min(smallest, weight) : smallest;
-        }
-
-        return largest > 0f && float.IsFinite(smallest) ? 4f * smallest / largest : null;
-    }
-
     public float LinearConvergenceTolerance => 1e-4f;
 
     public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>

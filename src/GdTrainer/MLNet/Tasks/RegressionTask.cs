@@ -17,8 +17,6 @@ internal sealed class RegressionTask : ITrainingTask
 
     public float? InitialOutputBias(double labelMean) => (float)labelMean;
 
-    public float? LinearRateFactor(Loss loss) => loss is MeanSquaredErrorLoss or HuberLoss or L1Loss ? 1f : null;
-
     public float LinearConvergenceTolerance => 1e-9f;
 
     public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>

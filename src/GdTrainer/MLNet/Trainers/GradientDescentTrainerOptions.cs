@@ -209,12 +209,6 @@ public abstract class GradientDescentTrainerOptions
     /// <summary>The seed used when neither <see cref="Seed"/> nor <see cref="MLContext"/> is set.</summary>
     public const int DefaultSeed = 0;
 
-    /// <summary>The factor by which <see cref="LearningRateSchedule.Adaptive"/> grows the batch at a plateau.</summary>
-    internal const int AdaptiveFactor = 10;
-
-    /// <summary>How many times <see cref="LearningRateSchedule.Adaptive"/> grows the batch before a plateau ends training.</summary>
-    internal const int AdaptiveGrowths = 3;
-
     /// <summary>
     /// The L2 penalty coefficient λ (at least 0), PyTorch's <c>weight_decay</c> on the weights only
     /// (not the bias): each step uses the gradient of <c>loss + (λ / 2) * ||w||^2</c>, where loss is the
@@ -278,46 +272,18 @@ public abstract class GradientDescentTrainerOptions
             throw new ArgumentException("ExampleWeightColumnName must be null (no weights) or a column name, not empty.", nameof(ExampleWeightColumnName));
         }
 
-        if (LearningRate is { } rate && (!float.IsFinite(rate) || rate <= 0f))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), rate,
-                $"LearningRate must be a positive finite number (or null to derive it from the data), but was {rate.ToString(CultureInfo.InvariantCulture)}.");
-        }
-
-        if (ConvergenceTolerance is { } tolerance && (!float.IsFinite(tolerance) || tolerance < 0f))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ConvergenceTolerance), ConvergenceTolerance,
-                $"ConvergenceTolerance must be a finite number >= 0 (a relative improvement, e.g. 1e-5), but was {tolerance.ToString(CultureInfo.InvariantCulture)}.");
-        }
-
-        if (Patience is < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(Patience), Patience, $"Patience must be at least 0 epochs (0 disables convergence stopping), but was {Patience}.");
-        }
-
+        SettingChecks.LearningRate(LearningRate);
+        SettingChecks.ConvergenceTolerance(ConvergenceTolerance);
+        SettingChecks.Patience(Patience);
         if (!Enum.IsDefined(FeatureStandardization))
         {
             throw new ArgumentOutOfRangeException(nameof(FeatureStandardization), FeatureStandardization,
                 $"FeatureStandardization must be one of {string.Join(", ", Enum.GetNames<FeatureStandardization>())}, but was {(int)FeatureStandardization}.");
         }
 
-        if (NumberOfEpochs is < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(NumberOfEpochs), NumberOfEpochs, $"NumberOfEpochs must be at least 1, but was {NumberOfEpochs}.");
-        }
-
-        if (BatchSize < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize,
-                $"BatchSize must be at least 1, but was {BatchSize}. Use Options.FullBatch (int.MaxValue) for full-batch gradient descent.");
-        }
-
-        if (!float.IsFinite(L2Regularization) || L2Regularization < 0f)
-        {
-            throw new ArgumentOutOfRangeException(nameof(L2Regularization), L2Regularization,
-                $"L2Regularization must be a finite number >= 0, but was {L2Regularization.ToString(CultureInfo.InvariantCulture)}.");
-        }
-
+        SettingChecks.NumberOfEpochs(NumberOfEpochs);
+        SettingChecks.BatchSize(BatchSize);
+        SettingChecks.L2Regularization(L2Regularization);
         if (HiddenLayers is null)
         {
             throw new ArgumentNullException(nameof(HiddenLayers), "HiddenLayers must not be null; use an empty array for the linear model.");
@@ -346,40 +312,15 @@ public abstract class GradientDescentTrainerOptions
             throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout applies to hidden layers, but HiddenLayers is empty (the linear model). Add hidden layers or set Dropout to 0.");
         }
 
-        if (MaxGradientNorm is { } norm && (!float.IsFinite(norm) || norm <= 0f))
-        {
-            throw new ArgumentOutOfRangeException(nameof(MaxGradientNorm), norm, $"MaxGradientNorm must be a positive finite number (or null for no clipping), but was {norm.ToString(CultureInfo.InvariantCulture)}.");
-        }
-
-        if (!(ValidationFraction >= 0f && ValidationFraction < 1f))
-        {
-            throw new ArgumentOutOfRangeException(nameof(ValidationFraction), ValidationFraction,
-                $"ValidationFraction must be in [0, 1) (e.g. 0.1 to hold out 10% of the rows), but was {ValidationFraction.ToString(CultureInfo.InvariantCulture)}.");
-        }
-
+        SettingChecks.MaxGradientNorm(MaxGradientNorm);
+        SettingChecks.ValidationFraction(ValidationFraction);
         EarlyStopping?.Validate();
-        if (LearningRateScheduler is not null && LearningRateSchedule == Optimizers.LearningRateSchedule.Cosine)
-        {
-            throw new ArgumentException(
-                "LearningRateSchedule is Cosine and LearningRateScheduler is set: both would set the learning rate. Use SchedulerSettings.Cosine() and leave LearningRateSchedule null.",
-                nameof(LearningRateScheduler));
-        }
-
-        if (LossLoggingInterval < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(LossLoggingInterval), LossLoggingInterval, $"LossLoggingInterval must be at least 1 (epochs), but was {LossLoggingInterval}.");
-        }
-
+        SettingChecks.Schedules(LearningRateSchedule, LearningRateScheduler);
+        SettingChecks.LossLoggingInterval(LossLoggingInterval);
         if (!Enum.IsDefined(InvalidRows))
         {
             throw new ArgumentOutOfRangeException(nameof(InvalidRows), InvalidRows,
                 $"InvalidRows must be one of {string.Join(", ", Enum.GetNames<InvalidRowHandling>())}, but was {(int)InvalidRows}.");
-        }
-
-        if (LearningRateSchedule is { } schedule && !Enum.IsDefined(schedule))
-        {
-            throw new ArgumentOutOfRangeException(nameof(LearningRateSchedule), LearningRateSchedule,
-                $"LearningRateSchedule must be one of {string.Join(", ", Enum.GetNames<LearningRateSchedule>())}, but was {(int)schedule}.");
         }
     }
 }

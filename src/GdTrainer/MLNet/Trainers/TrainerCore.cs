@@ -1,6 +1,5 @@
 namespace GdTrainer.MLNet;
 
-using System.Diagnostics;
 using System.Globalization;
 using GdTrainer.Losses;
 using GdTrainer.Models;
@@ -11,19 +10,14 @@ using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
 /// <summary>
-/// The training run every GdTrainer trainer shares: reads the columns, standardises the features, holds out validation rows,
-/// builds the model, the loss, the optimizer and the scheduler from the options, runs epochs until a stopping rule holds
-/// (convergence, early stopping, the epoch limit, cancellation), logs and reports every epoch, and returns the fitted
-/// parameters. The task (<see cref="ITrainingTask"/>) supplies what differs: the label, the outputs, the default loss.
+/// What every GdTrainer trainer does around the training loop: checks the columns, reads them into a
+/// <see cref="TrainingSource"/>, standardises the features, resolves the options' model-dependent defaults into
+/// <see cref="TrainerSettings"/>, builds the model and hands it to the <see cref="ModuleTrainer"/>, adapting its logging to
+/// <c>MLContext.Log</c>; then wraps the result as the fitted parameters. The task (<see cref="ITrainingTask"/>) supplies what
+/// differs: the label, the outputs, the default loss.
 /// </summary>
 internal sealed class TrainerCore
 {
-    /// <summary>An epoch loss this many times the initial loss means that training diverged.</summary>
-    private const float DivergenceFactor = 1e4f;
-
-    /// <summary>A plateau whose last loss is this many times the best one (above it by this minus 1 times its magnitude) is a rising loss, not convergence.</summary>
-    private const float PlateauRiseFactor = 2f;
-
     private readonly GradientDescentTrainerOptions _options;
     private readonly ITrainingTask _task;
     private readonly IHost? _host;
@@ -66,272 +60,94 @@ internal sealed class TrainerCore
         DataViewSchema.Column? weightColumn = _options.ExampleWeightColumnName is { } weightName
             ? ColumnChecks.CheckSingle(schema, weightName, "example weight", nameof(input))
             : null;
-        if (validationInput is null && _options.EarlyStopping is not null && _options.ValidationFraction == 0f)
-        {
-            throw new InvalidOperationException(
-                "EarlyStopping needs validation data: set ValidationFraction (e.g. 0.1) or call Fit(trainData, validationData).");
-        }
-
         CancellationToken cancellationToken = _options.CancellationToken;
         cancellationToken.ThrowIfCancellationRequested();
         using IChannel? channel = _host?.Start("Training");
         ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger(_loggerCategory);
 
-        using TrainingData data = TrainingData.Read(input, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
-        TrainingRowCounts rowCounts = data.RowCounts;
+        (DenseTrainingSource? source, TrainingRowCounts rowCounts) = DataViewReader.Read(
+            input, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
         ReportSkippedRows(rowCounts, logger, channel, "training");
-        if (data.RowCount == 0)
+        if (source is null)
         {
             throw new InvalidOperationException(rowCounts.Total == 0
                 ? "GradientDescent got no rows to train on: the input data view is empty."
                 : $"GradientDescent has no usable rows: all {rowCounts.Total} rows were skipped ({rowCounts.SkippedReasons()}). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
         }
 
-        _task.CheckTrainingLabels(data.Labels.AsSpan(0, data.RowCount), labelColumn);
-        (double[] means, double[] variances) = data.FeatureMoments();
-        (float[] minimum, float[] maximum) = data.FeatureRange();
-        int seed = _options.Seed ?? _host?.Rand.Next() ?? GradientDescentTrainerOptions.DefaultSeed;
-        int validationRows = validationInput is null && _options.ValidationFraction > 0f
-            ? Math.Max(1, (int)Math.Round(_options.ValidationFraction * data.RowCount))
-            : 0;
-        if (validationRows >= data.RowCount)
-        {
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"ValidationFraction {_options.ValidationFraction} holds out {validationRows} of the {data.RowCount} usable rows and leaves none to train on. Lower it or provide more rows."));
-        }
-
-        int trainingRows = data.RowCount - validationRows;
-        int batchSize = Math.Min(_options.BatchSize, trainingRows);
+        _task.CheckTrainingLabels(source.Labels, labelColumn);
+        int outputs = _task.OutputCount(labelColumn);
         if (initialModel is not null)
         {
-            CheckInitialModel(initialModel, featureCount, _task.OutputCount(labelColumn));
+            CheckInitialModel(initialModel, featureCount, outputs);
         }
+
+        int seed = _options.Seed ?? _host?.Rand.Next() ?? GradientDescentTrainerOptions.DefaultSeed;
+        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, logger, channel);
+        int trainingRows = Math.Max(source.RowCount - settings.ValidationRowsOf(source.RowCount), 1);
+        int batchSize = Math.Min(settings.BatchSize, trainingRows);
 
         // A warm start keeps the standardisation its parameters were trained behind; a new one would change their meaning.
+        FeatureStatistics statistics = source.Statistics;
         FeatureTransform? transform = initialModel is not null
             ? initialModel.Standardization
-            : FeatureTransform.Create(_options.FeatureStandardization, means, variances, minimum, maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'");
-        FastRandom? random = (_options.Shuffle && batchSize < trainingRows) || validationRows > 0 ? new FastRandom(seed) : null;
-        if (random is not null)
+            : FeatureTransform.Create(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'");
+        if (transform is not null)
         {
-            data.PermuteRows(random, transform); // Transformed while being copied: one pass instead of two.
-        }
-        else if (transform is not null)
-        {
-            data.TransformRows(transform);
+            source.Standardize(transform); // Applied while the rows are shuffled: one pass instead of two.
         }
 
-        using TrainingData? validation = validationRows > 0
-            ? data.SplitOffLast(validationRows)
-            : validationInput is null ? null : ReadValidation(validationInput, featureCount, transform, logger, channel, cancellationToken);
-
-        int outputs = _task.OutputCount(labelColumn);
+        TrainingSource? validation = validationInput is null ? null : ReadValidation(validationInput, featureCount, transform, logger, channel, cancellationToken);
         Module model = CreateModel(featureCount, outputs, seed);
-        Loss loss = _options.Loss ?? _task.DefaultLoss;
-        OptimizerSettings optimizerSettings = _options.Optimizer ?? (IsLinear ? OptimizerSettings.Sgd() : OptimizerSettings.Adam());
-        Func<int, float>? derivedRate = _options.LearningRate is null && IsLinear && optimizerSettings.IsPlainSgd && _task.LinearRateFactor(loss) is float rateFactor
-            ? LinearRate(rateFactor, LearningRateEstimate.CurvatureOfLinearLeastSquares(data.Features, data.Weights, data.RowCount, featureCount))
-            : null;
-        float learningRate = _options.LearningRate ?? derivedRate?.Invoke(batchSize) ?? optimizerSettings.DefaultLearningRate;
-        if (_options.LearningRate is null && !float.IsNormal(learningRate))
-        {
-            // Only a derived rate can get here (a user's rate is validated): the curvature of raw features on a scale near
-            // float's limits overflows (or its inverse underflows), and a rate of 0 would train a model of the bias alone.
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"GradientDescent cannot derive a learning rate from the features of column '{featureColumn.Name}' as trained (FeatureStandardization = {_options.FeatureStandardization}): their curvature gives {learningRate:G4}, beyond what float arithmetic represents, because the features are on a scale too large or too small for float (largest magnitude {LargestMagnitude(minimum, maximum):G3}). " +
-                $"Keep FeatureStandardization = CenterAndScale (the default), which trains on standardised features whatever their scale, put mlContext.Transforms.NormalizeMeanVariance in front, or set LearningRate yourself."));
-        }
-
         if (initialModel is not null)
         {
             ContinueFrom(model, initialModel);
         }
-        else if (transform is not null && outputs == 1 && _task.InitialOutputBias(data.LabelMean) is float initialBias)
+        else if (transform is not null && outputs == 1 && _task.InitialOutputBias(statistics.LabelMean) is float initialBias)
         {
             StartOutputBiasAt(model, initialBias);
         }
 
-        Optimizer optimizer = optimizerSettings.Create(ParameterGroups(model), learningRate);
-        int epochs = _options.NumberOfEpochs ?? (IsLinear ? 1000 : 200);
-        LearningRateSchedule schedule = _options.LearningRateSchedule ?? (IsLinear ? LearningRateSchedule.Adaptive : LearningRateSchedule.Constant);
-        int stepsPerEpoch = (trainingRows + batchSize - 1) / batchSize;
-        Scheduler? scheduler = _options.LearningRateScheduler?.Create(optimizer, new TrainingLength(epochs, stepsPerEpoch));
-        var loop = new MiniBatchLoop(model, loss, optimizer, data, batchSize, random, schedule, epochs,
-            scheduler, _options.LearningRateScheduler?.StepsEveryBatch ?? false, _options.MaxGradientNorm, derivedRate);
-
-        if (logger is not null)
-        {
-            TrainerLog.TrainingStarted(logger, DescribeModel(model), trainingRows, featureCount, validation?.RowCount ?? 0, epochs, batchSize,
-                optimizerSettings.Name, learningRate, loss.GetType().Name);
-        }
-
-        TrainingHistory? previous = initialModel?.History;
-        if (previous is not null)
-        {
-            loop.FastForward(previous.Epochs); // The shuffles and schedules continue where the earlier run stopped.
-        }
-
-        float[][] initialWeights = CopyWeights(model);
-        Func<double, double> precisionFloor = initialLoss => loss.PrecisionFloor(data.LabelSquareMean, initialLoss, featureCount);
-        TrainingHistory history = RunEpochs(loop, model, validation, epochs, schedule, data.RowCount, precisionFloor, logger, channel, cancellationToken, previous);
-        CheckSomethingWasLearned(model, initialWeights, history, variances, featureColumn, learningRate);
-        return (new GradientDescentModelParameters(model, transform, history, rowCounts), featureColumn);
-    }
-
-    private TrainingHistory RunEpochs(
-        MiniBatchLoop loop, Module model, TrainingData? validation, int epochs, LearningRateSchedule schedule, int rowCount,
-        Func<double, double> precisionFloor, ILogger? logger, IChannel? channel, CancellationToken cancellationToken, TrainingHistory? previous = null)
-    {
-        var reports = new List<EpochReport>();
-        int firstEpoch = previous?.EpochsRun ?? 0;
-        var monitor = new ConvergenceMonitor(_options.ConvergenceTolerance ?? (IsLinear ? _task.LinearConvergenceTolerance : 1e-4f), _options.Patience ?? (IsLinear ? 2 : 10));
-        EarlyStopping? earlyStopping = _options.EarlyStopping;
-        float bestValidation = float.PositiveInfinity;
-        int bestEpoch = 0;
-        int epochsWithoutValidationImprovement = 0;
-        float[][]? bestWeights = null;
-        int growths = CountBatchGrowths(previous);
-        TrainingStopReason stopReason = TrainingStopReason.EpochLimit;
-        long started = Stopwatch.GetTimestamp();
-        for (int run = 1; run <= epochs; run++)
-        {
-            int epoch = firstEpoch + run;
-            float loss;
-            int batchSize = loop.BatchSize;
-            try
-            {
-                loss = loop.RunEpoch(epoch, cancellationToken);
-            }
-            catch (OperationCanceledException) when (reports.Count > 0)
-            {
-                stopReason = TrainingStopReason.Cancelled; // "Train until cancelled": keep what the finished epochs learned.
-                break;
-            }
-
-            if (run == 1)
-            {
-                monitor.PrecisionFloor = precisionFloor(loop.InitialLoss);
-            }
-
-            CheckDivergence(epoch, loss, loop, model, monitor.PrecisionFloor);
-            float validationLoss = validation is null ? float.NaN : (float)loop.EvaluateLoss(validation);
-            var report = new EpochReport(epoch, loss, validationLoss, loop.CurrentLearningRate, batchSize, Stopwatch.GetElapsedTime(started));
-            reports.Add(report);
-            _options.Progress?.Report(report);
-            loop.StepSchedulerAfterEpoch(validation is null ? loop.LastLoss : validationLoss);
-
-            bool earlyStop = false;
-            if (validation is not null && float.IsFinite(validationLoss))
-            {
-                if (validationLoss < bestValidation - (earlyStopping?.MinDelta ?? 0f))
-                {
-                    bestValidation = validationLoss;
-                    bestEpoch = epoch;
-                    epochsWithoutValidationImprovement = 0;
-                    if (earlyStopping is { RestoreBestWeights: true })
-                    {
-                        bestWeights = CopyParameters(model, bestWeights);
-                    }
-                }
-                else
-                {
-                    epochsWithoutValidationImprovement++;
-                    earlyStop = earlyStopping is not null && epochsWithoutValidationImprovement >= earlyStopping.Patience;
-                }
-            }
-
-            bool plateau = monitor.Observe(loop.LastLoss, loop.LossNoise);
-            // Measured from the best loss in units of its magnitude: a loss without a floor at 0 (Poisson's NLL without the
-            // constant term goes negative where counts are large) is not rising because it is above twice its negative best.
-            if (plateau && monitor.IsRising(loss, PlateauRiseFactor))
-            {
-                // Epochs without improvement because the loss keeps rising: unstable, not converged.
-                throw TrainingErrors.Diverged(epoch,
-                    string.Create(CultureInfo.InvariantCulture, $"the training loss grew to {loss:G4}, far above its best {monitor.Best:G4}"),
-                    loop.CurrentLearningRate, _options.L2Regularization);
-            }
-
-            if (plateau && !monitor.AtPrecisionFloor && schedule == LearningRateSchedule.Adaptive && !loop.IsFullBatch && growths < GradientDescentTrainerOptions.AdaptiveGrowths)
-            {
-                int previousBatchSize = loop.BatchSize;
-                loop.SetBatchSize((int)Math.Min((long)previousBatchSize * GradientDescentTrainerOptions.AdaptiveFactor, rowCount));
-                growths++;
-                if (logger is not null)
-                {
-                    TrainerLog.BatchSizeGrown(logger, epoch, previousBatchSize, loop.BatchSize);
-                }
-
-                channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-                    $"GradientDescent: the loss reached a plateau at epoch {epoch}; the batch grows from {previousBatchSize} to {loop.BatchSize} rows"));
-                monitor.Restart();
-                plateau = false;
-            }
-
-            if (plateau)
-            {
-                stopReason = TrainingStopReason.Converged;
-            }
-            else if (earlyStop)
-            {
-                stopReason = TrainingStopReason.EarlyStopped;
-            }
-
-            bool last = plateau || earlyStop || run == epochs;
-            if (last || run == 1 || run % _options.LossLoggingInterval == 0)
-            {
-                LogEpoch(logger, channel, report, firstEpoch + epochs);
-            }
-
-            if (plateau || earlyStop)
-            {
-                break;
-            }
-        }
-
-        int? restored = null;
-        if (bestWeights is not null && bestEpoch != firstEpoch + reports.Count)
-        {
-            RestoreParameters(model, bestWeights);
-            restored = bestEpoch;
-        }
-
-        if (stopReason == TrainingStopReason.EarlyStopped && logger is not null)
-        {
-            TrainerLog.EarlyStopped(logger, firstEpoch + reports.Count, earlyStopping!.Patience, bestEpoch, bestValidation,
-                restored is null ? "" : "; its weights were restored");
-        }
-
-        var history = new TrainingHistory(previous is null ? reports : [.. previous.Epochs, .. reports], stopReason, restored);
-        string stopped = history.ToString();
-        if (logger is not null)
-        {
-            TrainerLog.TrainingStopped(logger, stopped, history.EpochsRun, reports[^1].TrainingLoss);
-        }
-
-        string best = validation is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", best validation loss {bestValidation:G6} at epoch {bestEpoch}");
-        channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture, $"GradientDescent {stopped}: training loss {reports[^1].TrainingLoss:G6}{best}"));
-        return history;
+        Loss loss = _options.Loss ?? _task.DefaultLoss;
+        TrainingResult result = new ModuleTrainer(settings).Fit(model, loss, source, validation, initialModel?.History);
+        return (new GradientDescentModelParameters(result.Model, transform, result.History, rowCounts), featureColumn);
     }
 
     /// <summary>
-    /// The derived rate as a function of the batch size: the small-batch term of the curvature shrinks as the adaptive schedule
-    /// grows the batch, so the rate grows with it (on adult, 0.52 at 256 rows and 0.82 at 2,560: the run needs fewer epochs).
+    /// The options with every model-dependent default resolved (see <see cref="GradientDescentTrainerOptions"/>'s table), as the
+    /// training loop's settings; logged once per <c>Fit</c> at debug level.
     /// </summary>
-    private static Func<int, float> LinearRate(float factor, LinearCurvature curvature) => batchSize => factor * curvature.RateFor(batchSize);
-
-    /// <summary>How many times the batch grew in an earlier run (a warm start continues the adaptive schedule's count).</summary>
-    private static int CountBatchGrowths(TrainingHistory? previous)
+    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, ILogger? logger, IChannel? channel)
     {
-        int growths = 0;
-        for (int i = 1; i < (previous?.EpochsRun ?? 0); i++)
+        bool linear = IsLinear;
+        var settings = new TrainerSettings
         {
-            if (previous!.Epochs[i].BatchSize > previous.Epochs[i - 1].BatchSize)
-            {
-                growths++;
-            }
+            Optimizer = _options.Optimizer ?? (linear ? OptimizerSettings.Sgd() : OptimizerSettings.Adam()),
+            LearningRate = _options.LearningRate,
+            LearningRateSchedule = _options.LearningRateSchedule ?? (linear ? LearningRateSchedule.Adaptive : LearningRateSchedule.Constant),
+            LearningRateScheduler = _options.LearningRateScheduler,
+            MaxGradientNorm = _options.MaxGradientNorm,
+            L2Regularization = _options.L2Regularization,
+            NumberOfEpochs = _options.NumberOfEpochs ?? (linear ? 1000 : 200),
+            ConvergenceTolerance = _options.ConvergenceTolerance ?? (linear ? _task.LinearConvergenceTolerance : 1e-4f),
+            Patience = _options.Patience ?? (linear ? 2 : 10),
+            BatchSize = _options.BatchSize,
+            Shuffle = _options.Shuffle,
+            Seed = seed,
+            ValidationFraction = hasValidationData ? 0f : _options.ValidationFraction,
+            EarlyStopping = _options.EarlyStopping,
+            Progress = _options.Progress,
+            LossLoggingInterval = _options.LossLoggingInterval,
+            Logger = logger,
+            CancellationToken = _options.CancellationToken,
+            Observer = channel is null ? null : new ChannelObserver(channel),
+        };
+        if (logger is not null)
+        {
+            TrainerLog.ResolvedOptions(logger, settings.ToString());
         }
 
-        return growths;
+        return settings;
     }
 
     /// <summary>Checks that a warm start's initial model fits the data and the options; the message says what differs.</summary>
@@ -375,7 +191,7 @@ internal sealed class TrainerCore
         }
     }
 
-    private TrainingData ReadValidation(IDataView validationInput, int featureCount, FeatureTransform? transform, ILogger? logger, IChannel? channel, CancellationToken cancellationToken)
+    private TrainingSource ReadValidation(IDataView validationInput, int featureCount, FeatureTransform? transform, ILogger? logger, IChannel? channel, CancellationToken cancellationToken)
     {
         DataViewSchema schema = validationInput.Schema;
         (DataViewSchema.Column featureColumn, int count) = ColumnChecks.CheckFeatures(schema, _options.FeatureColumnName, "validationData");
@@ -390,17 +206,17 @@ internal sealed class TrainerCore
         DataViewSchema.Column? weightColumn = _options.ExampleWeightColumnName is { } weightName
             ? ColumnChecks.CheckSingle(schema, weightName, "example weight", "validationData")
             : null;
-        TrainingData validation = TrainingData.Read(validationInput, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
-        ReportSkippedRows(validation.RowCounts, logger, channel, "validation");
-        if (validation.RowCount == 0)
+        (DenseTrainingSource? validation, TrainingRowCounts rowCounts) = DataViewReader.Read(
+            validationInput, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
+        ReportSkippedRows(rowCounts, logger, channel, "validation");
+        if (validation is null)
         {
-            validation.Dispose();
             throw new InvalidOperationException("GradientDescent has no usable validation rows: the validation data view is empty or every row was skipped.");
         }
 
         if (transform is not null)
         {
-            validation.TransformRows(transform);
+            validation.Standardize(transform);
         }
 
         return validation;
@@ -469,157 +285,4 @@ internal sealed class TrainerCore
         Sequential { Count: > 0 } sequential => OutputBias(sequential[sequential.Count - 1]),
         _ => null,
     };
-
-    /// <summary>
-    /// The weights in one group and the biases in another whose weight decay is 0. The weights' decay is
-    /// <see cref="GradientDescentTrainerOptions.L2Regularization"/> when it is positive, else the optimizer's own (AdamW's 1e-2, 0 for the others).
-    /// </summary>
-    private IReadOnlyList<ParameterGroup> ParameterGroups(Module model)
-    {
-        var weights = new List<GdTrainer.Autograd.Tensor<float>>();
-        var biases = new List<GdTrainer.Autograd.Tensor<float>>();
-        foreach (ModuleParameter parameter in model.NamedParameters())
-        {
-            (parameter.Kind == ParameterKind.Bias ? biases : weights).Add(parameter.Value);
-        }
-
-        var groups = new List<ParameterGroup>(2);
-        if (weights.Count > 0)
-        {
-            groups.Add(new ParameterGroup(weights, _options.L2Regularization > 0f ? _options.L2Regularization : null));
-        }
-
-        if (biases.Count > 0)
-        {
-            groups.Add(new ParameterGroup(biases, 0f));
-        }
-
-        return groups;
-    }
-
-    private void CheckDivergence(int epoch, float loss, MiniBatchLoop loop, Module model, double precisionFloor)
-    {
-        // A run that diverges slowly can stay finite for many epochs (1e9, 1e22, 1e34 ...): a loss far above where
-        // training started, or parameters that are no longer finite, end it with the same error as a NaN loss. Where the
-        // first loss is itself below what float can resolve (labels far from 0 that the bias already fits), growth is
-        // measured from the precision floor instead.
-        if (loop.InitialLoss > 0 && loss > DivergenceFactor * Math.Max(loop.InitialLoss, precisionFloor))
-        {
-            throw TrainingErrors.Diverged(epoch,
-                string.Create(CultureInfo.InvariantCulture, $"the training loss grew to {loss:G4}, more than {DivergenceFactor:G0} times its initial {loop.InitialLoss:G4}"),
-                loop.CurrentLearningRate, _options.L2Regularization);
-        }
-
-        foreach (GdTrainer.Autograd.Tensor<float> parameter in model.Parameters())
-        {
-            if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(parameter.Data))
-            {
-                throw TrainingErrors.Diverged(epoch, "the weights are no longer finite", loop.CurrentLearningRate, _options.L2Regularization);
-            }
-        }
-    }
-
-    /// <summary>The largest absolute value of any feature.</summary>
-    private static double LargestMagnitude(float[] minimum, float[] maximum)
-    {
-        double largest = 0;
-        for (int j = 0; j < minimum.Length; j++)
-        {
-            largest = Math.Max(largest, Math.Max(Math.Abs((double)minimum[j]), Math.Abs((double)maximum[j])));
-        }
-
-        return largest;
-    }
-
-    /// <summary>Copies of the weight tensors (not the biases), to tell afterwards whether training moved any of them.</summary>
-    private static float[][] CopyWeights(Module model)
-    {
-        var weights = new List<float[]>();
-        foreach (ModuleParameter parameter in model.NamedParameters())
-        {
-            if (parameter.Kind != ParameterKind.Bias)
-            {
-                weights.Add(parameter.Value.Data.ToArray());
-            }
-        }
-
-        return [.. weights];
-    }
-
-    /// <summary>
-    /// Fails when training ran but moved no weight although features vary: the model would predict from its biases alone,
-    /// explaining nothing of the features, and say nothing about it (the loss cannot reach the weights, or every step is too
-    /// small to change a float weight). A model whose features are all constant has nothing to learn from them and passes.
-    /// </summary>
-    private static void CheckSomethingWasLearned(
-        Module model, float[][] initialWeights, TrainingHistory history, double[] variances, DataViewSchema.Column featureColumn, float learningRate)
-    {
-        int varying = 0;
-        foreach (double variance in variances)
-        {
-            varying += variance > 0 ? 1 : 0;
-        }
-
-        if (varying == 0 || history.EpochsRun == 0 || initialWeights.Length == 0)
-        {
-            return;
-        }
-
-        int index = 0;
-        foreach (ModuleParameter parameter in model.NamedParameters())
-        {
-            if (parameter.Kind != ParameterKind.Bias && !parameter.Value.Data.SequenceEqual(initialWeights[index++]))
-            {
-                return;
-            }
-        }
-
-        throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-            $"GradientDescent ran {history.EpochsRun} epochs, but no weight moved from where it started, although {varying} features of column '{featureColumn.Name}' vary: the model would predict from its biases alone and explain nothing of the features. " +
-            $"Either the loss does not depend on the model's predictions (check a custom Loss), or the learning rate ({learningRate:G4}) times the gradient is too small to change a float weight (check the features' scale and FeatureStandardization)."));
-    }
-
-    private static float[][] CopyParameters(Module model, float[][]? into)
-    {
-        IReadOnlyList<GdTrainer.Autograd.Tensor<float>> parameters = model.Parameters();
-        into ??= new float[parameters.Count][];
-        for (int i = 0; i < parameters.Count; i++)
-        {
-            into[i] ??= new float[parameters[i].Length];
-            parameters[i].Data.CopyTo(into[i]);
-        }
-
-        return into;
-    }
-
-    private static void RestoreParameters(Module model, float[][] values)
-    {
-        IReadOnlyList<GdTrainer.Autograd.Tensor<float>> parameters = model.Parameters();
-        using (GdTrainer.Autograd.Autograd.NoGrad())
-        {
-            for (int i = 0; i < parameters.Count; i++)
-            {
-                values[i].CopyTo(parameters[i].Data);
-            }
-        }
-    }
-
-    private static string DescribeModel(Module model) => model switch
-    {
-        LinearModel => "the linear model",
-        Mlp mlp => $"an MLP {mlp.InputSize} -> {string.Join(" -> ", mlp.HiddenSizes)} ({mlp.ActivationFunction}) -> {mlp.OutputSize}",
-        _ => model.GetType().Name,
-    };
-
-    private static void LogEpoch(ILogger? logger, IChannel? channel, EpochReport report, int epochs)
-    {
-        if (logger is not null)
-        {
-            TrainerLog.EpochCompleted(logger, report.Epoch, epochs, report.TrainingLoss, report.ValidationLoss, report.LearningRate, report.Elapsed);
-        }
-
-        string validation = report.HasValidationLoss ? string.Create(CultureInfo.InvariantCulture, $", validation loss {report.ValidationLoss:G6}") : string.Empty;
-        channel?.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-            $"Epoch {report.Epoch}/{epochs}: training loss {report.TrainingLoss:G6}{validation}, learning rate {report.LearningRate:G6}, elapsed {report.Elapsed.TotalMilliseconds:F1} ms"));
-    }
 }

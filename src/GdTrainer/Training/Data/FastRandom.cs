@@ -1,4 +1,4 @@
-namespace GdTrainer.MLNet;
+namespace GdTrainer.Training;
 
 /// <summary>
 /// A small seeded pseudo-random generator for shuffling training data: SplitMix64 with Lemire's

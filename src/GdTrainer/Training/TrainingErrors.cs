@@ -1,4 +1,4 @@
-namespace GdTrainer.MLNet;
+namespace GdTrainer.Training;
 
 using System.Globalization;
 
@@ -14,6 +14,6 @@ internal static class TrainingErrors
               $"whose magnitude must stay below 1 (LearningRate * L2Regularization below 2, less with the data's own curvature); lower L2Regularization (it is {l2Regularization.ToString("G6", CultureInfo.InvariantCulture)}) or the learning rate."
             : " Use a smaller learning rate (leave LearningRate unset to have it derived from the data), or keep FeatureStandardization = CenterAndScale so that features with large values are standardised.";
         return new InvalidOperationException(
-            $"GradientDescent diverged in epoch {epoch} at learning rate {rate}: {what}.{cause}");
+            $"Training diverged in epoch {epoch} at learning rate {rate}: {what}.{cause}");
     }
 }

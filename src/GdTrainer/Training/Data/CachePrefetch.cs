@@ -1,4 +1,4 @@
-namespace GdTrainer.MLNet;
+namespace GdTrainer.Training;
 
 using System.Runtime.Intrinsics.X86;
 
