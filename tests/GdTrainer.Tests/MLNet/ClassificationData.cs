@@ -11,7 +11,7 @@ internal static class ClassificationData
 
     internal const int Features = FeatureCount;
 
-    /// <summary>Binary rows: x ~ N(0, 1), P(true) = sigmoid(2 x0 - x1 + 0.5 x2 + 0.3).</summary>
+    /// <summary>Binary rows: x ~ N(0, 1), P(true) = <see cref="BinaryTrueProbability"/>(x).</summary>
     internal static IDataView Binary(MLContext mlContext, int rows, int seed, bool? constantLabel = null)
     {
         var random = new Random(seed);
@@ -19,12 +19,14 @@ internal static class ClassificationData
         for (int i = 0; i < rows; i++)
         {
             float[] x = Gaussians(random, Features);
-            double logit = (2 * x[0]) - x[1] + (0.5 * x[2]) + 0.3;
-            list.Add(new BinaryRow { Features = x, Label = constantLabel ?? random.NextDouble() < 1 / (1 + Math.Exp(-logit)) });
+            list.Add(new BinaryRow { Features = x, Label = constantLabel ?? random.NextDouble() < BinaryTrueProbability(x) });
         }
 
         return mlContext.Data.LoadFromEnumerable(list);
     }
+
+    /// <summary>The model that draws the labels of <see cref="Binary"/>: P(true | x) = sigmoid(2 x0 - x1 + 0.5 x2 + 0.3).</summary>
+    internal static double BinaryTrueProbability(float[] x) => 1 / (1 + Math.Exp(-((2 * x[0]) - x[1] + (0.5 * x[2]) + 0.3)));
 
     /// <summary>Multiclass rows: three Gaussian blobs labelled "red", "green", "blue" (text; map with MapValueToKey).</summary>
     internal static IDataView Multiclass(MLContext mlContext, int rows, int seed, string[]? names = null)
