@@ -5,7 +5,6 @@ using GdTrainer.Models;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using BinaryOptions = GdTrainer.MLNet.GradientDescentBinaryTrainer.Options;
 using MulticlassOptions = GdTrainer.MLNet.GradientDescentMulticlassTrainer.Options;
 
@@ -41,7 +40,7 @@ public sealed class OnnxClassificationExportTests
         float[][] features = [.. data.GetColumn<float[]>("Features")];
         using var stream = new MemoryStream();
         GradientDescentOnnx.Export(model, stream);
-        Dictionary<string, Array> onnx = Run(stream.ToArray(), features, "PredictedLabel", "Score", "Probability");
+        Dictionary<string, Array> onnx = OnnxRuntimeRunner.Run(stream.ToArray(), features, "PredictedLabel", "Score", "Probability");
 
         IDataView scored = model.Transform(data);
         bool[] labels = [.. scored.GetColumn<bool>("PredictedLabel")];
@@ -71,7 +70,7 @@ public sealed class OnnxClassificationExportTests
         IDataView data = ClassificationData.Binary(_mlContext, 20, seed: 18);
         using var stream = new MemoryStream();
         GradientDescentOnnx.Export(model, stream);
-        Dictionary<string, Array> onnx = Run(stream.ToArray(), [.. data.GetColumn<float[]>("Features")], "PredictedLabel", "Probability");
+        Dictionary<string, Array> onnx = OnnxRuntimeRunner.Run(stream.ToArray(), [.. data.GetColumn<float[]>("Features")], "PredictedLabel", "Probability");
 
         Assert.All(model.Transform(data).GetColumn<bool>("PredictedLabel"), Assert.True);
         Assert.All((bool[])onnx["PredictedLabel"], Assert.True);
@@ -98,7 +97,7 @@ public sealed class OnnxClassificationExportTests
         try
         {
             GradientDescentOnnx.Export(model, path);
-            Dictionary<string, Array> onnx = Run(File.ReadAllBytes(path), features, "PredictedLabel", "Score");
+            Dictionary<string, Array> onnx = OnnxRuntimeRunner.Run(File.ReadAllBytes(path), features, "PredictedLabel", "Score");
 
             IDataView scored = model.Transform(data);
             uint[] labels = [.. scored.GetColumn<uint>("PredictedLabel")];
@@ -169,7 +168,7 @@ public sealed class OnnxClassificationExportTests
         featurizerOnnx.Position = 0;
         GradientDescentOnnx.Export(model, onnx, featurizerOnnx);
         float[][] raw = [.. data.GetColumn<float[]>("Features")];
-        Dictionary<string, Array> results = Run(onnx.ToArray(), raw, "PredictedLabel", "Probability");
+        Dictionary<string, Array> results = OnnxRuntimeRunner.Run(onnx.ToArray(), raw, "PredictedLabel", "Probability");
 
         IDataView scored = featurizerModel.Append(model).Transform(data);
         Assert.Equal(scored.GetColumn<bool>("PredictedLabel").ToArray(), (bool[])results["PredictedLabel"]);
@@ -193,7 +192,7 @@ public sealed class OnnxClassificationExportTests
         using var onnx = new MemoryStream();
         GradientDescentOnnx.Export(model, onnx, featurizerOnnx);
         float[][] raw = [.. data.GetColumn<float[]>("Features")];
-        Dictionary<string, Array> results = Run(onnx.ToArray(), raw, "PredictedLabel", "Score");
+        Dictionary<string, Array> results = OnnxRuntimeRunner.Run(onnx.ToArray(), raw, "PredictedLabel", "Score");
 
         IDataView scored = featurizerModel.Append(model).Transform(data);
         Assert.Equal(scored.GetColumn<uint>("PredictedLabel").ToArray(), (uint[])results["PredictedLabel"]);
@@ -225,37 +224,6 @@ public sealed class OnnxClassificationExportTests
         using var stream = new MemoryStream();
         _mlContext.Model.ConvertToOnnx(featurizer, data, opset, stream);
         return stream.ToArray();
-    }
-
-    /// <summary>Runs the graph on the feature matrix (input <c>Features</c>) and returns each requested output's data, row-major.</summary>
-    private static Dictionary<string, Array> Run(byte[] onnx, float[][] features, params string[] outputNames)
-    {
-        int d = features[0].Length;
-        var matrix = new float[features.Length * d];
-        for (int i = 0; i < features.Length; i++)
-        {
-            features[i].CopyTo(matrix, i * d);
-        }
-
-        using var session = new InferenceSession(onnx);
-        using var input = OrtValue.CreateTensorValueFromMemory(matrix, [features.Length, d]);
-        using var runOptions = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(runOptions, ["Features"], [input], outputNames);
-        var results = new Dictionary<string, Array>(StringComparer.Ordinal);
-        for (int o = 0; o < outputNames.Length; o++)
-        {
-            long[] shape = outputs[o].GetTensorTypeAndShape().Shape;
-            Assert.Equal(features.Length, shape[0]);
-            results[outputNames[o]] = outputs[o].GetTensorTypeAndShape().ElementDataType switch
-            {
-                TensorElementType.Bool => outputs[o].GetTensorDataAsSpan<bool>().ToArray(),
-                TensorElementType.UInt32 => outputs[o].GetTensorDataAsSpan<uint>().ToArray(),
-                TensorElementType.Float => outputs[o].GetTensorDataAsSpan<float>().ToArray(),
-                var other => throw new InvalidOperationException($"Unexpected output type {other} of {outputNames[o]}."),
-            };
-        }
-
-        return results;
     }
 
     private static void AssertOutput(InferenceSession session, string name, Type elementType, int[] dimensions)

@@ -38,7 +38,7 @@ public sealed class OnnxExportTests
         GradientDescentRegressionTransformer model = _mlContext.Regression.Trainers.GradientDescent(new Options { NumberOfEpochs = 20, Seed = 1 }).Fit(data);
         Assert.True(model.Model.IsLinear);
 
-        float[] onnx = ScoreWithOnnxRuntime(Export(model), "Features", _data.Features);
+        float[] onnx = OnnxRuntimeRunner.Score(Export(model), _data.Features);
 
         float[] expected = model.Transform(data).GetColumn<float>("Score").ToArray();
         Assert.Equal(expected.Length, onnx.Length);
@@ -249,29 +249,12 @@ public sealed class OnnxExportTests
         return stream.ToArray();
     }
 
-    internal static float[] ScoreWithOnnxRuntime(byte[] onnx, string inputName, float[][] features)
-    {
-        int d = features[0].Length;
-        var matrix = new float[features.Length * d];
-        for (int i = 0; i < features.Length; i++)
-        {
-            features[i].CopyTo(matrix, i * d);
-        }
-
-        using var session = new InferenceSession(onnx);
-        using var input = OrtValue.CreateTensorValueFromMemory(matrix, [features.Length, d]);
-        using var runOptions = new RunOptions();
-        using IDisposableReadOnlyCollection<OrtValue> outputs = session.Run(runOptions, [inputName], [input], ["Score"]);
-        Assert.Equal([features.Length, 1L], outputs[0].GetTensorTypeAndShape().Shape);
-        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
-    }
-
     private static void AssertClose(double expected, double actual) =>
         Assert.True(Math.Abs(expected - actual) <= Tolerance * Math.Max(1, Math.Abs(expected)), $"expected {expected}, ONNX gave {actual}");
 
     private void AssertOnnxMatchesTransformer(GradientDescentRegressionTransformer model, IDataView data)
     {
-        float[] onnx = ScoreWithOnnxRuntime(Export(model), "Features", _data.Features);
+        float[] onnx = OnnxRuntimeRunner.Score(Export(model), _data.Features);
         float[] expected = model.Transform(data).GetColumn<float>("Score").ToArray();
         Assert.Equal(expected.Length, onnx.Length);
         Assert.Contains(expected, s => Math.Abs(s - expected[0]) > 1e-3); // Not a constant model.
