@@ -103,7 +103,7 @@ public sealed class ClassificationSeparateProcessTests : IDisposable
     }
 
     private static Task<string[]> SamplesProcessRun(string modelPath, string csvPath, string route) =>
-        GdTrainer.Tests.Samples.SamplesProcess.RunAsync("predict-class", "--model", modelPath, "--input", csvPath, "--route", route, "--labelled");
+        GdTrainer.Tests.Samples.SamplesProcess.OutputLinesAsync("predict-class", "--model", modelPath, "--input", csvPath, "--route", route, "--labelled");
 
     private (string Csv, IDataView Data) Probe(int seed)
     {
@@ -115,5 +115,5 @@ public sealed class ClassificationSeparateProcessTests : IDisposable
     }
 
     private static Task<string[]> RunPredict(string modelPath, string csvPath, string route) =>
-        GdTrainer.Tests.Samples.SamplesProcess.RunAsync("predict-class", "--model", modelPath, "--input", csvPath, "--route", route);
+        GdTrainer.Tests.Samples.SamplesProcess.OutputLinesAsync("predict-class", "--model", modelPath, "--input", csvPath, "--route", route);
 }

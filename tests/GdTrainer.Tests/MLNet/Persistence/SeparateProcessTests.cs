@@ -32,7 +32,7 @@ public sealed class SeparateProcessTests : IDisposable
         File.WriteAllLines(csvPath, probe.Features.Select(row => string.Join(",", row.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
         float[] expected = model.Transform(probe.ToDataView(mlContext)).GetColumn<float>("Score").ToArray();
 
-        string[] lines = await GdTrainer.Tests.Samples.SamplesProcess.RunAsync("predict", "--model", modelPath, "--input", csvPath);
+        string[] lines = await GdTrainer.Tests.Samples.SamplesProcess.OutputLinesAsync("predict", "--model", modelPath, "--input", csvPath);
         Assert.Equal("score", lines[0]);
         float[] actual = lines[1..].Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
         Assert.Equal(expected.Length, actual.Length);
