@@ -7,7 +7,10 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-/// <summary>The README's "Export to ONNX" example, line for line (file paths in a temporary folder), checked against ONNX Runtime.</summary>
+/// <summary>
+/// The README's "Export to ONNX" example, the code between the <c>README:</c> markers (README.md must show it verbatim:
+/// <see cref="Samples.ReadmeVerbatimTests"/>), with file paths in a temporary folder, checked against ONNX Runtime.
+/// </summary>
 public sealed class ReadmeOnnxExampleTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), $"gdtrainer-readme-onnx-{Guid.NewGuid():N}");
@@ -47,7 +50,7 @@ public sealed class ReadmeOnnxExampleTests : IDisposable
         IDataView data = mlContext.Data.LoadFromEnumerable(houses);
         string modelPath = Path.Combine(_directory, "model.onnx"), pipelinePath = Path.Combine(_directory, "pipeline.onnx");
 
-        // README "Export to ONNX" begins.
+        // README: begin export to onnx
         // Fit the featurizer and the GdTrainer model separately, so that each part can be exported.
         ITransformer featurizer = mlContext.Transforms.Categorical.OneHotEncoding("KindVector", "Kind")
             .Append(mlContext.Transforms.Concatenate("Features", "Size", "Age", "KindVector"))
@@ -79,7 +82,7 @@ public sealed class ReadmeOnnxExampleTests : IDisposable
             NamedOnnxValue.CreateFromTensor("Kind", new DenseTensor<string>(new[] { "house" }, [1, 1])),
         ]);
         float price = results.First(r => r.Name == "Score").AsEnumerable<float>().First();
-        // README "Export to ONNX" ends.
+        // README: end export to onnx
 
         var mlnet = featurizer.Append(model).Transform(mlContext.Data.LoadFromEnumerable([new House { Size = 120, Age = 10, Kind = "house" }]));
         float expected = mlnet.GetColumn<float>("Score").Single();
