@@ -14,7 +14,7 @@ public sealed class LogCoshLoss : Loss
 {
     /// <summary>
     /// log(cosh(r)) = |r| + softplus(-2|r|) - log 2, which never overflows (cosh does beyond |r| ~ 89 in float).
-    /// The README shows this class as the example of a user-written loss.
+    /// The README's custom-loss example (<see cref="Samples.ReadmeExamplesTests.LogCoshLoss"/>) computes the same formula in float.
     /// </summary>
     internal static Tensor<T> Pointwise<T>(Tensor<T> residual)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>

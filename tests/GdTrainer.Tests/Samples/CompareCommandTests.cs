@@ -18,17 +18,23 @@ public sealed class CompareCommandTests
 
             Assert.Equal(0, exitCode);
             string text = output.ToString();
-            Assert.Contains("3000 rows x 4 features", text, StringComparison.Ordinal);
+            Assert.Contains("3000 rows x 4 features (seed 42, noise sd 0.5)", text, StringComparison.Ordinal);
             (double sdca, double ours) = (RmseOf(text, "ML.NET Sdca"), RmseOf(text, "GdTrainer linear"));
 
-            // Noise sd is 0.5, so both must be near 0.5 on held-out rows, and ours close to SDCA's.
-            Assert.InRange(sdca, 0.4, 0.6);
-            Assert.InRange(ours, 0.4, 0.6);
+            // The labels are linear plus noise of sd 0.5, so the true function's held-out RMSE is 0.5 give or take 0.015 (the
+            // sampling error over ~600 test rows): a fitted model can come close to it but not go far below.
+            const double Noise = 0.5;
+            Assert.InRange(sdca, 0.9 * Noise, 1.1 * Noise);
+            Assert.InRange(ours, 0.9 * Noise, 1.1 * Noise);
             Assert.InRange(ours / sdca, 0.95, 1.05);
 
-            // The labels' sd is ~2.3 (4 features of weight up to 2, standardised): a fitted MLP and boosted trees are far below it.
-            Assert.InRange(RmseOf(text, "GdTrainer MLP [64, 64]"), 0.4, 1.0);
-            Assert.InRange(RmseOf(text, "ML.NET FastTree"), 0.4, 1.5);
+            // The MLP can represent the linear function, so it must also come within 10% of the noise level and of our linear
+            // model (the labels' sd is ~2.3: a merely "better than the mean" fit fails this). Boosted trees approximate a plane by
+            // steps, so they may stay further from it.
+            double mlp = RmseOf(text, "GdTrainer MLP [64, 64]");
+            Assert.InRange(mlp, 0.9 * Noise, 1.1 * Noise);
+            Assert.InRange(mlp / ours, 0.9, 1.1);
+            Assert.InRange(RmseOf(text, "ML.NET FastTree"), 0.9 * Noise, 1.5 * Noise);
             string mlpRow = RowOf(text, "GdTrainer MLP");
             Assert.Matches(@"\| +\d+ \| (reached the epoch limit \(30\)|converged at epoch \d+|early-stopped at epoch \d+)", mlpRow);
             Assert.True(new FileInfo(plot).Length > 1000);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using GdTrainer.MLNet;
 using GdTrainer.Samples.Cli;
 using GdTrainer.Samples.Data;
@@ -98,36 +97,18 @@ public sealed class SampleReliabilityTests
     [Fact]
     public async Task TheProgramExitsWith1OnDivergence0OnHelpAnd2OnTooManyPoints()
     {
-        (int code, string stdout, string stderr) = await RunSamples("seed", "--learning-rate", "10", "--plot", Path.Combine(Path.GetTempPath(), $"gdtrainer-{Guid.NewGuid():N}.png"));
+        (int code, string stdout, string stderr) = await SamplesProcess.RunSamplesAsync("seed", "--learning-rate", "10", "--plot", Path.Combine(Path.GetTempPath(), $"gdtrainer-{Guid.NewGuid():N}.png"));
         Assert.True(code == 1, $"exit code {code}; stdout: {stdout}; stderr: {stderr}");
         Assert.Contains("error: Gradient descent diverged", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("w = NaN", stdout, StringComparison.Ordinal);
 
-        (code, stdout, stderr) = await RunSamples("--help");
+        (code, stdout, stderr) = await SamplesProcess.RunSamplesAsync("--help");
         Assert.True(code == 0, $"exit code {code}; stderr: {stderr}");
         Assert.StartsWith("usage:", stdout, StringComparison.Ordinal);
         Assert.Equal(string.Empty, stderr);
 
-        (code, _, stderr) = await RunSamples("seed", "--points", "100000000");
+        (code, _, stderr) = await SamplesProcess.RunSamplesAsync("seed", "--points", "100000000");
         Assert.Equal(2, code);
         Assert.Contains("at most 1,000,000", stderr, StringComparison.Ordinal);
-    }
-
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunSamples(params string[] args)
-    {
-        string samples = Path.Combine(AppContext.BaseDirectory, "GdTrainer.Samples.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(samples);
-        foreach (string argument in args)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        string stdout = await process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, stdout, await stderr);
     }
 }

@@ -1,8 +1,0 @@
-namespace GdTrainer.Tests.Training;
-
-/// <summary>A prediction-engine output row.</summary>
-public sealed class ScorePrediction
-{
-    /// <summary>The score.</summary>
-    public float Score;
-}
