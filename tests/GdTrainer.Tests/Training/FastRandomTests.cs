@@ -1,4 +1,4 @@
-namespace GdTrainer.Tests.MLNet;
+namespace GdTrainer.Tests.Training;
 
 using GdTrainer.Training;
 
