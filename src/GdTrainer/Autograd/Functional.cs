@@ -24,6 +24,13 @@ public static partial class Functional
     }
 
     /// <summary>
+    /// <c>input @ weight + bias</c> for sparse rows: <c>[n, d] (sparse) @ [d, k] + [k] -> [n, k]</c> or <c>@ [d] + [1] -> [n]</c>,
+    /// with work in proportion to the non-zeros, and a weight gradient whose touched rows are recorded (see <see cref="SparseLinearNode"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes do not fit (the message names them).</exception>
+    internal static Tensor<float> SparseLinear(SparseRows input, Tensor<float> weight, Tensor<float> bias) => SparseLinearNode.Forward(input, weight, bias);
+
+    /// <summary>
     /// <c>relu(input @ weight + bias)</c> as one operation: PyTorch's <c>F.relu(F.linear(input, weight.T, bias))</c>,
     /// the shapes as in <see cref="Linear{T}"/>. For float the bias and the ReLU are applied as the matrix
     /// product is stored, and the backward masks the gradient by the saved output; the gradient at an

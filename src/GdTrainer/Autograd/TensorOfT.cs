@@ -30,6 +30,7 @@ public sealed partial class Tensor<T>
     private readonly int[] _shape;
     private bool _requiresGrad;
     private Tensor<T>? _grad;
+    private GradientRows? _gradientRows;
 
     private readonly PooledMemoryFrame? _poolFrame;
     private readonly int _poolGeneration;
@@ -222,7 +223,40 @@ public sealed partial class Tensor<T>
     public Tensor<T> Detach() => CreateView(_shape, node: null);
 
     /// <summary>Sets every element of <see cref="Grad"/> to zero, keeping its memory for the next backward; does nothing while it is null.</summary>
-    public void ZeroGrad() => _grad?.Data.Clear();
+    public void ZeroGrad()
+    {
+        if (_gradientRows is { } rows && _grad is not null)
+        {
+            rows.Clear(_grad.Data); // Only the rows a sparse product touched, unless a dense operation wrote the gradient too.
+            return;
+        }
+
+        _grad?.Data.Clear();
+    }
+
+    /// <summary>
+    /// Which rows of this leaf's gradient hold values, when only sparse operations (<see cref="SparseRows"/> products) wrote it
+    /// since it was last zeroed; null when no sparse operation ever wrote it. Optimizers then update only those rows.
+    /// </summary>
+    internal GradientRows? GradientRows => _gradientRows;
+
+    /// <summary>
+    /// Rows that an optimizer updates lazily (a weight decay still owed by rows no batch has touched); a sparse product asks
+    /// it to bring the rows it is about to read up to date. Null when nothing is owed.
+    /// </summary>
+    internal IRowCatchUp? PendingRows { get; set; }
+
+    /// <summary>
+    /// Where a sparse operation adds this leaf's gradient: the whole <see cref="Grad"/> (created on first use), with
+    /// <paramref name="rows"/> of <paramref name="rowLength"/> elements each recorded as the ones it touches.
+    /// </summary>
+    internal Span<T> SparseGradientTarget(ReadOnlySpan<int> rows, int rowLength)
+    {
+        _grad ??= new Tensor<T>(new T[Length], _shape);
+        _gradientRows ??= new GradientRows(Length / rowLength, rowLength);
+        _gradientRows.Mark(rows);
+        return _grad.Data;
+    }
 
     /// <summary>
     /// Computes the gradient of this scalar with respect to every leaf that requires grad and adds
@@ -287,6 +321,7 @@ public sealed partial class Tensor<T>
         if (GradFn is null)
         {
             _grad ??= new Tensor<T>(new T[Length], _shape);
+            _gradientRows?.MarkDense();
             return _grad.Data;
         }
 

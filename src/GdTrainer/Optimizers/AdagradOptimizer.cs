@@ -107,6 +107,41 @@ public sealed class AdagradOptimizer : Optimizer
         }
     }
 
+    /// <summary>
+    /// With a gradient only sparse products wrote and no weight decay, Adagrad updates the touched rows alone, as PyTorch's
+    /// sparse Adagrad does: a row whose gradient is 0 keeps its sum and its value, so this equals the dense step. With weight
+    /// decay every row's gradient is non-zero, and the step is dense.
+    /// </summary>
+    private protected override bool UpdateRows(Tensor<float> parameter, ReadOnlySpan<float> gradient, ReadOnlySpan<int> rows, int rowLength, float learningRate, float weightDecay)
+    {
+        if (weightDecay != 0f)
+        {
+            return false;
+        }
+
+        if (!_states.TryGetValue(parameter, out State? state))
+        {
+            state = new State(parameter.Length, InitialAccumulatorValue);
+            _states.Add(parameter, state);
+        }
+
+        state.Step++;
+        float clr = (float)(learningRate / (1.0 + ((state.Step - 1) * (double)LearningRateDecay)));
+        Span<float> theta = parameter.Data;
+        foreach (int row in rows)
+        {
+            int start = row * rowLength;
+            for (int i = start; i < start + rowLength; i++)
+            {
+                float g = gradient[i];
+                state.Sum[i] += g * g;
+                theta[i] -= clr * g / (MathF.Sqrt(state.Sum[i]) + Epsilon);
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>The per-parameter state (PyTorch <c>state['step']</c> and <c>state['sum']</c>).</summary>
     private sealed class State
     {

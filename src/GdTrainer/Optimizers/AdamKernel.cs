@@ -37,20 +37,49 @@ internal static class AdamKernel
     public static void Step(
         Span<float> theta, ReadOnlySpan<float> gradient, AdamState state, float learningRate, float beta1, float beta2, float epsilon, float l2, float decay)
     {
+        (float stepSize, float inverseCorrection2) = Advance(state, learningRate, beta1, beta2);
+        Apply(theta, gradient, state.FirstMoment, state.SecondMoment, state.MaxSecondMoment, stepSize, inverseCorrection2, beta1, beta2, epsilon, l2, decay);
+    }
+
+    /// <summary>
+    /// The lazy form for the rows a sparse batch touched (PyTorch's <c>SparseAdam</c>): the step count advances once, and only
+    /// those rows' moments and values move (other rows keep theirs, where dense Adam would decay their moments and keep moving
+    /// them). <paramref name="l2"/> is added to the touched rows' gradient only.
+    /// </summary>
+    public static void StepRows(
+        Span<float> theta, ReadOnlySpan<float> gradient, ReadOnlySpan<int> rows, int rowLength, AdamState state, float learningRate, float beta1, float beta2, float epsilon, float l2, float decay)
+    {
+        (float stepSize, float inverseCorrection2) = Advance(state, learningRate, beta1, beta2);
+        foreach (int row in rows)
+        {
+            int start = row * rowLength;
+            Apply(theta.Slice(start, rowLength), gradient.Slice(start, rowLength), state.FirstMoment.AsSpan(start, rowLength), state.SecondMoment.AsSpan(start, rowLength),
+                state.MaxSecondMoment is null ? default : state.MaxSecondMoment.AsSpan(start, rowLength), stepSize, inverseCorrection2, beta1, beta2, epsilon, l2, decay);
+        }
+    }
+
+    /// <summary>Counts the step and returns PyTorch's <c>step_size</c> and <c>1 / sqrt(1 − β2^t)</c>.</summary>
+    private static (float StepSize, float InverseCorrection2) Advance(AdamState state, float learningRate, float beta1, float beta2)
+    {
         state.Step++;
         double biasCorrection1 = 1.0 - Math.Pow(beta1, state.Step);
         double biasCorrection2Sqrt = Math.Sqrt(1.0 - Math.Pow(beta2, state.Step));
-        float stepSize = (float)(learningRate / biasCorrection1);
-        float inverseCorrection2 = (float)(1.0 / biasCorrection2Sqrt);
+        return ((float)(learningRate / biasCorrection1), (float)(1.0 / biasCorrection2Sqrt));
+    }
+
+    private static void Apply(
+        Span<float> theta, ReadOnlySpan<float> gradient, Span<float> firstMoment, Span<float> secondMoment, Span<float> maxSecondMoment,
+        float stepSize, float inverseCorrection2, float beta1, float beta2, float epsilon, float l2, float decay)
+    {
         float oneMinusBeta1 = 1f - beta1;
         float oneMinusBeta2 = 1f - beta2;
 
         ref float t = ref MemoryMarshal.GetReference(theta);
         ref float g = ref MemoryMarshal.GetReference(gradient);
-        ref float m = ref MemoryMarshal.GetArrayDataReference(state.FirstMoment);
-        ref float v = ref MemoryMarshal.GetArrayDataReference(state.SecondMoment);
-        bool amsgrad = state.MaxSecondMoment is not null;
-        ref float vMax = ref amsgrad ? ref MemoryMarshal.GetArrayDataReference(state.MaxSecondMoment!) : ref v;
+        ref float m = ref MemoryMarshal.GetReference(firstMoment);
+        ref float v = ref MemoryMarshal.GetReference(secondMoment);
+        bool amsgrad = !maxSecondMoment.IsEmpty;
+        ref float vMax = ref amsgrad ? ref MemoryMarshal.GetReference(maxSecondMoment) : ref v;
         int n = theta.Length;
         int i = 0;
         if (Vector.IsHardwareAccelerated)

@@ -80,4 +80,27 @@ public sealed class AdamOptimizer : Optimizer
 
         AdamKernel.Step(parameter.Data, gradient, state, learningRate, Beta1, Beta2, Epsilon, l2: weightDecay, decay: 1f);
     }
+
+    /// <summary>
+    /// With a gradient only sparse products wrote, Adam takes PyTorch's <c>SparseAdam</c> form: only the touched rows' moments and
+    /// values move, and the L2 penalty is added to those rows' gradient only. Dense Adam would decay every row's moments every
+    /// step and keep moving rows no batch touched; the lazy form is the usual choice for embeddings, and a step costs the
+    /// batch's non-zeros. AMSGrad takes the dense step.
+    /// </summary>
+    private protected override bool UpdateRows(Tensor<float> parameter, ReadOnlySpan<float> gradient, ReadOnlySpan<int> rows, int rowLength, float learningRate, float weightDecay)
+    {
+        if (AmsGrad)
+        {
+            return false;
+        }
+
+        if (!_states.TryGetValue(parameter, out AdamState? state))
+        {
+            state = new AdamState(parameter.Length, AmsGrad);
+            _states.Add(parameter, state);
+        }
+
+        AdamKernel.StepRows(parameter.Data, gradient, rows, rowLength, state, learningRate, Beta1, Beta2, Epsilon, l2: weightDecay, decay: 1f);
+        return true;
+    }
 }

@@ -122,7 +122,14 @@ public abstract class Optimizer
                     Tensor<float> parameter = parameters[p];
                     if (parameter.Grad is { } gradient)
                     {
-                        Update(parameter, gradient.Data, learningRate, weightDecay);
+                        // A gradient only sparse products wrote: the rows they touched, if this optimizer can step them alone.
+                        if (parameter.GradientRows is not { IsDense: false } rows
+                            || !UpdateRows(parameter, gradient.Data, rows.Rows, rows.RowLength, learningRate, weightDecay))
+                        {
+                            parameter.PendingRows?.CatchUpAll();
+                            Update(parameter, gradient.Data, learningRate, weightDecay);
+                        }
+
                         parameter.MarkModified(); // Update wrote parameter.Data directly: bump the version as an in-place op would.
                     }
                 }
@@ -139,6 +146,35 @@ public abstract class Optimizer
     /// <param name="learningRate">The group's effective learning rate.</param>
     /// <param name="weightDecay">The group's effective weight decay.</param>
     protected abstract void Update(Tensor<float> parameter, ReadOnlySpan<float> gradient, float learningRate, float weightDecay);
+
+    /// <summary>
+    /// Updates only <paramref name="rows"/> of a parameter whose gradient sparse products wrote (every other row's gradient is 0),
+    /// so that a step costs the rows a batch touched, not the parameter's size; returns false when the algorithm has no such
+    /// form (the step is then dense). Each optimizer documents which form it takes.
+    /// </summary>
+    /// <param name="parameter">The parameter, <c>[rows, rowLength]</c> or <c>[rows]</c>.</param>
+    /// <param name="gradient">Its gradient (zero outside <paramref name="rows"/>).</param>
+    /// <param name="rows">The rows with a gradient, each once.</param>
+    /// <param name="rowLength">The elements per row.</param>
+    /// <param name="learningRate">The group's effective learning rate.</param>
+    /// <param name="weightDecay">The group's effective weight decay.</param>
+    private protected virtual bool UpdateRows(Tensor<float> parameter, ReadOnlySpan<float> gradient, ReadOnlySpan<int> rows, int rowLength, float learningRate, float weightDecay) => false;
+
+    /// <summary>
+    /// Brings every parameter up to date with what this optimizer applies lazily to rows that sparse batches have not touched
+    /// (SGD's weight decay): call before reading the parameters outside a sparse product (evaluation, saving, a copy).
+    /// </summary>
+    internal void CatchUp()
+    {
+        for (int g = 0; g < _groups.Length; g++)
+        {
+            IReadOnlyList<Tensor<float>> parameters = _groups[g].Parameters;
+            for (int p = 0; p < parameters.Count; p++)
+            {
+                parameters[p].PendingRows?.CatchUpAll();
+            }
+        }
+    }
 
     /// <summary>A dictionary from parameter tensors to their state, by reference (tensors define no value equality).</summary>
     /// <typeparam name="TState">The optimizer's state type.</typeparam>

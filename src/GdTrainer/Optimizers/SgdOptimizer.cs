@@ -103,6 +103,49 @@ public sealed class SgdOptimizer : Optimizer
         MomentumStep(theta, gradient, buffer, learningRate, weightDecay, updateBuffer: true, Momentum, 1f - Dampening, Nesterov);
     }
 
+    /// <summary>
+    /// Plain SGD on the rows a sparse batch touched: <c>θ_row -= lr·(g_row + wd·θ_row)</c>, exactly the dense step on those rows.
+    /// Every other row's gradient is 0, so its dense step is the decay <c>θ *= 1 − lr·wd</c> alone; that is owed rather than
+    /// applied (the factors multiply up in a <see cref="LazyDecay"/>) and paid when a sparse product next reads the row or
+    /// the loop reads the parameter (scikit-learn's <c>SGDClassifier</c> keeps <c>w = scale·v</c> for the same reason): a
+    /// step then costs the batch's non-zeros, not the parameter's size. Momentum has no such form (every row's buffer moves
+    /// every step), so with momentum the step is dense.
+    /// </summary>
+    private protected override bool UpdateRows(Tensor<float> parameter, ReadOnlySpan<float> gradient, ReadOnlySpan<int> rows, int rowLength, float learningRate, float weightDecay)
+    {
+        if (Momentum != 0f)
+        {
+            return false;
+        }
+
+        Span<float> theta = parameter.Data;
+        if (weightDecay != 0f)
+        {
+            if (parameter.PendingRows is not LazyDecay lazy)
+            {
+                lazy = new LazyDecay(parameter, rowLength);
+                parameter.PendingRows = lazy;
+            }
+
+            lazy.CatchUp(rows); // Rows a sparse product read are current already; this costs a comparison each.
+            lazy.Advance(1.0 - ((double)learningRate * weightDecay));
+            foreach (int row in rows)
+            {
+                PlainStep(theta.Slice(row * rowLength, rowLength), gradient.Slice(row * rowLength, rowLength), learningRate, weightDecay);
+            }
+
+            lazy.MarkCurrent(rows);
+            return true;
+        }
+
+        foreach (int row in rows)
+        {
+            PlainStep(theta.Slice(row * rowLength, rowLength), gradient.Slice(row * rowLength, rowLength), learningRate, 0f);
+        }
+
+        return true;
+    }
+
     /// <summary><c>θ -= lr·(g + wd·θ)</c> in one fused pass.</summary>
     private static void PlainStep(Span<float> theta, ReadOnlySpan<float> gradient, float learningRate, float weightDecay)
     {

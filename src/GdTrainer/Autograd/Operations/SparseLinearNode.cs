@@ -1,0 +1,116 @@
+using System.Numerics.Tensors;
+
+namespace GdTrainer.Autograd;
+
+/// <summary>
+/// <c>x @ weight + bias</c> for a batch of sparse rows <c>x</c> (<see cref="SparseRows"/>): each output row is the bias plus
+/// the weight rows of the row's columns, scaled by their values (PyTorch's <c>EmbeddingBag(mode='sum')</c> with
+/// per-sample weights, or <c>torch.sparse.mm</c> followed by the bias). The weight is <c>[d]</c> (one output per row, the
+/// output <c>[n]</c>) or <c>[d, k]</c> (the output <c>[n, k]</c>). Work and memory follow the non-zeros, never d.
+/// Backward: the weight's gradient gets <c>value * outputGradient[i]</c> in the rows of the columns present, which it
+/// records (<see cref="Tensor{T}.SparseGradientTarget"/>) so that zeroing and the optimizer's step touch only those rows;
+/// the bias gets the column sums of the output gradient. No gradient flows to <c>x</c>.
+/// </summary>
+/// <remarks>The node keeps <c>x</c> itself: a source that reuses one batch buffer must not draw the next batch before backward.</remarks>
+internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, Tensor<float> bias) : Node<float>(weight, bias)
+{
+    internal override string Name => "SparseLinear";
+
+    internal static Tensor<float> Forward(SparseRows input, Tensor<float> weight, Tensor<float> bias)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentNullException.ThrowIfNull(bias);
+        int k = weight.Rank == 1 ? 1 : weight.Shape[1];
+        if (weight.Rank is not (1 or 2) || weight.Shape[0] != input.ColumnCount)
+        {
+            throw new ArgumentException(
+                $"SparseLinear: the weight of shape {Shapes.Format(weight.Shape)} does not fit sparse rows of {input.ColumnCount} columns; it must be [{input.ColumnCount}] or [{input.ColumnCount}, k].",
+                nameof(weight));
+        }
+
+        if (bias.Length != k && bias.Length != 1)
+        {
+            throw new ArgumentException($"SparseLinear: the bias of shape {Shapes.Format(bias.Shape)} must hold {k} values (or 1).", nameof(bias));
+        }
+
+        weight.PendingRows?.CatchUp(input.DistinctColumns);
+        int n = input.RowCount;
+        float[] data = TensorMemory<float>.Allocate(n * k);
+        Span<float> output = data.AsSpan(0, n * k);
+        ReadOnlySpan<float> w = weight.Data;
+        ReadOnlySpan<float> b = bias.Data;
+        ReadOnlySpan<int> starts = input.RowStarts;
+        ReadOnlySpan<int> indices = input.Indices;
+        ReadOnlySpan<float> values = input.Values;
+        for (int i = 0; i < n; i++)
+        {
+            if (k == 1)
+            {
+                float sum = 0f;
+                for (int p = starts[i]; p < starts[i + 1]; p++)
+                {
+                    sum += values[p] * w[indices[p]];
+                }
+
+                output[i] = b[0] + sum;
+                continue;
+            }
+
+            Span<float> row = output.Slice(i * k, k);
+            if (b.Length == k)
+            {
+                b.CopyTo(row);
+            }
+            else
+            {
+                row.Fill(b[0]);
+            }
+
+            for (int p = starts[i]; p < starts[i + 1]; p++)
+            {
+                TensorPrimitives.MultiplyAdd(w.Slice(indices[p] * k, k), values[p], row, row);
+            }
+        }
+
+        int[] shape = weight.Rank == 1 ? [n] : [n, k];
+        return new Tensor<float>(data, shape, ShouldRecord(weight, bias) ? new SparseLinearNode(input, weight, bias) : null);
+    }
+
+    internal override void Backward(ReadOnlySpan<float> outputGradient)
+    {
+        Tensor<float> weight = FirstInput!;
+        Tensor<float> bias = SecondInput!;
+        int n = input.RowCount;
+        int k = weight.Rank == 1 ? 1 : weight.Shape[1];
+        if (weight.RequiresGrad)
+        {
+            Span<float> gradient = weight.SparseGradientTarget(input.DistinctColumns, k);
+            ReadOnlySpan<int> starts = input.RowStarts;
+            ReadOnlySpan<int> indices = input.Indices;
+            ReadOnlySpan<float> values = input.Values;
+            for (int i = 0; i < n; i++)
+            {
+                if (k == 1)
+                {
+                    float g = outputGradient[i];
+                    for (int p = starts[i]; p < starts[i + 1]; p++)
+                    {
+                        gradient[indices[p]] += values[p] * g;
+                    }
+
+                    continue;
+                }
+
+                ReadOnlySpan<float> rowGradient = outputGradient.Slice(i * k, k);
+                for (int p = starts[i]; p < starts[i + 1]; p++)
+                {
+                    Span<float> target = gradient.Slice(indices[p] * k, k);
+                    TensorPrimitives.MultiplyAdd(rowGradient, values[p], target, target);
+                }
+            }
+        }
+
+        LinearNode<float>.AccumulateBias(bias, outputGradient, OutputDims);
+    }
+}
