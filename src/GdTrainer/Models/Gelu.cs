@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// The Gaussian error linear unit, element-wise (PyTorch's <c>nn.GELU</c>): by default the exact form
@@ -28,4 +29,14 @@ public sealed class Gelu : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => TanhApproximation ? "tanhApproximation: true" : string.Empty;
+
+    /// <summary>Format record (tag 7): tanh approximation byte 0/1.</summary>
+    internal override void WriteRecord(ModuleRecordWriter writer) => writer.Write(TanhApproximation);
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        bool tanhApproximation = reader.Flag("tanh approximation flag");
+        return new ModuleRecord(0, () => new Gelu(tanhApproximation));
+    }
 }

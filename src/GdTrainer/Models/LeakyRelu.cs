@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// The leaky rectified linear unit, element-wise (PyTorch's <c>nn.LeakyReLU</c>): <c>x</c> where <c>x &gt; 0</c>,
@@ -35,4 +36,16 @@ public sealed class LeakyRelu : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"negativeSlope: {NegativeSlope.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>Format record (tag 6): negative slope float32.</summary>
+    internal override void WriteRecord(ModuleRecordWriter writer) => writer.Write(NegativeSlope);
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        float slope = reader.Single("negative slope");
+        return float.IsFinite(slope)
+            ? new ModuleRecord(0, () => new LeakyRelu(slope))
+            : throw ModuleRecordReader.Damaged($"{reader.Where} has the negative slope {slope}, which is not finite");
+    }
 }

@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// A fully connected layer <c>y = x W + b</c> (PyTorch's <c>nn.Linear</c>), computed as one fused graph
@@ -93,4 +94,21 @@ public sealed class Linear : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"inputs: {InputSize}, outputs: {OutputSize}, bias: {(Bias is null ? "false" : "true")}";
+
+    /// <summary>Format record (tag 1): inputs int32, outputs int32, bias byte 0/1.</summary>
+    internal override void WriteRecord(ModuleRecordWriter writer)
+    {
+        writer.Write(InputSize);
+        writer.Write(OutputSize);
+        writer.Write(Bias is not null);
+    }
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        int inputs = reader.Size("input count");
+        int outputs = reader.Size("output count");
+        bool bias = reader.Flag("bias flag");
+        return new ModuleRecord(((double)inputs * outputs) + (bias ? outputs : 0), () => new Linear(inputs, outputs, bias));
+    }
 }

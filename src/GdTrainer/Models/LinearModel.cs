@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// The linear model <c>y = X w + b</c> (PyTorch's <c>nn.Linear(d, 1)</c> with the output squeezed):
@@ -47,4 +48,14 @@ public sealed class LinearModel : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"inputSize: {InputSize}";
+
+    /// <summary>Format record (tag 2): input size int32.</summary>
+    internal override void WriteRecord(ModuleRecordWriter writer) => writer.Write(InputSize);
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        int inputs = reader.Size("input size");
+        return new ModuleRecord((double)inputs + 1, () => new LinearModel(inputs));
+    }
 }

@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// A multilayer perceptron: <see cref="Linear"/> layers with an activation (and optionally
@@ -169,4 +170,63 @@ public sealed class Mlp : Module
         Activation.Gelu => new Gelu(),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
+
+    /// <summary>
+    /// Format record (tag 3): inputs int32, hidden count int32, each hidden width int32, outputs int32, activation byte (the
+    /// <see cref="Activation"/> value), dropout float32. The chain of <see cref="Layers"/> is rebuilt from these, not saved.
+    /// </summary>
+    internal override void WriteRecord(ModuleRecordWriter writer)
+    {
+        writer.Write(InputSize);
+        writer.Write(HiddenSizes.Count);
+        foreach (int width in HiddenSizes)
+        {
+            writer.Write(width);
+        }
+
+        writer.Write(OutputSize);
+        writer.Write((byte)ActivationFunction);
+        writer.Write(DropoutProbability);
+    }
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        int inputs = reader.Size("input count");
+        int hiddenCount = reader.Int32("hidden layer count");
+        if (hiddenCount < 0 || hiddenCount > reader.Remaining / 4)
+        {
+            throw ModuleRecordReader.Damaged($"{reader.Where} states {hiddenCount} hidden layers, more than the remaining {reader.Remaining} bytes can describe");
+        }
+
+        var hidden = new int[hiddenCount];
+        for (int i = 0; i < hidden.Length; i++)
+        {
+            hidden[i] = reader.Size($"hidden width {i}");
+        }
+
+        int outputs = reader.Size("output count");
+        byte activation = reader.Byte("activation");
+        if (!Enum.IsDefined((Activation)activation))
+        {
+            throw ModuleRecordReader.Damaged($"{reader.Where} names activation {activation}, which is not one of the {nameof(Models.Activation)} values");
+        }
+
+        float dropout = reader.Single("dropout probability");
+        if (!(dropout >= 0f && dropout < 1f))
+        {
+            throw ModuleRecordReader.Damaged($"{reader.Where} has the dropout probability {dropout}, outside [0, 1)");
+        }
+
+        double count = 0;
+        double width = inputs;
+        foreach (int next in hidden)
+        {
+            count += (width * next) + next;
+            width = next;
+        }
+
+        count += (width * outputs) + outputs;
+        return new ModuleRecord(count, () => new Mlp(inputs, hidden, outputs, (Activation)activation, dropout));
+    }
 }

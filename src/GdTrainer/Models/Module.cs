@@ -2,6 +2,7 @@ namespace GdTrainer.Models;
 
 using System.Text;
 using GdTrainer.Autograd;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// A differentiable model or layer (PyTorch's <c>nn.Module</c>): its own trainable parameters and
@@ -258,6 +259,15 @@ public abstract class Module
 
     /// <summary>The module's settings for <see cref="ToString"/> (PyTorch's <c>extra_repr</c>), such as <c>inputs: 3, outputs: 2, bias: true</c>. Default: empty.</summary>
     protected virtual string DescribeSettings() => string.Empty;
+
+    /// <summary>
+    /// Writes this module's settings into its <see cref="ModuleFormat"/> record, after the type tag (children through
+    /// <see cref="ModuleRecordWriter.WriteChild"/>); the type's static <c>ReadRecord</c>, registered with its tag in
+    /// <see cref="ModuleRecordTypes"/>, reads them back. Default: no settings. Only types registered there are saved.
+    /// </summary>
+    internal virtual void WriteRecord(ModuleRecordWriter writer)
+    {
+    }
 
     private void Refresh()
     {

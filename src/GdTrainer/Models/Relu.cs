@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Records;
 
 /// <summary>The rectified linear unit <c>max(x, 0)</c>, element-wise (PyTorch's <c>nn.ReLU</c>); no parameters, any shape.</summary>
 public sealed class Relu : Module
@@ -13,4 +14,7 @@ public sealed class Relu : Module
         ArgumentNullException.ThrowIfNull(input);
         return input.Relu();
     }
+
+    /// <summary>Format record (tag 5): no settings.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader) => new(0, () => new Relu());
 }

@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Records;
 
 /// <summary>The logistic sigmoid <c>1 / (1 + exp(-x))</c>, element-wise (PyTorch's <c>nn.Sigmoid</c>); no parameters, any shape.</summary>
 public sealed class Sigmoid : Module
@@ -13,4 +14,7 @@ public sealed class Sigmoid : Module
         ArgumentNullException.ThrowIfNull(input);
         return input.Sigmoid();
     }
+
+    /// <summary>Format record (tag 9): no settings.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader) => new(0, () => new Sigmoid());
 }

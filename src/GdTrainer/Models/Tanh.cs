@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Records;
 
 /// <summary>The hyperbolic tangent <c>tanh(x)</c>, element-wise (PyTorch's <c>nn.Tanh</c>); no parameters, any shape.</summary>
 public sealed class Tanh : Module
@@ -13,4 +14,7 @@ public sealed class Tanh : Module
         ArgumentNullException.ThrowIfNull(input);
         return input.Tanh();
     }
+
+    /// <summary>Format record (tag 8): no settings.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader) => new(0, () => new Tanh());
 }
