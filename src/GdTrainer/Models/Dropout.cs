@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
 using GdTrainer.Models.Records;
 
 /// <summary>
@@ -79,6 +80,9 @@ public sealed class Dropout : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"p: {Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>Nothing: a compiled network computes the evaluation-mode forward pass, where dropout is the identity.</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path) => null;
 
     /// <summary>Format record (tag 10): probability float32. The generator's state is not saved: a loaded layer draws fresh masks.</summary>
     internal override void WriteRecord(ModuleRecordWriter writer) => writer.Write(Probability);

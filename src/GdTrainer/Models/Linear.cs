@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
 using GdTrainer.Models.Records;
 
 /// <summary>
@@ -94,6 +95,13 @@ public sealed class Linear : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"inputs: {InputSize}, outputs: {OutputSize}, bias: {(Bias is null ? "false" : "true")}";
+
+    /// <summary>A dense layer of the same weights (zeros for the bias of a layer without one).</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path)
+    {
+        lowering.AddDense(path, InputSize, OutputSize, Weight.ToArray(), Bias?.ToArray() ?? new float[OutputSize]);
+        return null;
+    }
 
     /// <summary>Format record (tag 1): inputs int32, outputs int32, bias byte 0/1.</summary>
     internal override void WriteRecord(ModuleRecordWriter writer)

@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
 using GdTrainer.Models.Records;
 
 /// <summary>
@@ -48,6 +49,13 @@ public sealed class LinearModel : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"inputSize: {InputSize}";
+
+    /// <summary>A dense layer with one output.</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path)
+    {
+        lowering.AddDense(path, InputSize, 1, Weights.ToArray(), Bias.ToArray());
+        return null;
+    }
 
     /// <summary>Format record (tag 2): input size int32.</summary>
     internal override void WriteRecord(ModuleRecordWriter writer) => writer.Write(InputSize);

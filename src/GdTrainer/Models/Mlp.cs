@@ -1,6 +1,7 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
 using GdTrainer.Models.Records;
 
 /// <summary>
@@ -170,6 +171,9 @@ public sealed class Mlp : Module
         Activation.Gelu => new Gelu(),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
+
+    /// <summary>The chain of <see cref="Layers"/> (the fused ReLU path computes the same values).</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path) => lowering.LowerChild(path, "layers", Layers);
 
     /// <summary>
     /// Format record (tag 3): inputs int32, hidden count int32, each hidden width int32, outputs int32, activation byte (the

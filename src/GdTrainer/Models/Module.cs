@@ -2,6 +2,7 @@ namespace GdTrainer.Models;
 
 using System.Text;
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
 using GdTrainer.Models.Records;
 
 /// <summary>
@@ -268,6 +269,16 @@ public abstract class Module
     internal virtual void WriteRecord(ModuleRecordWriter writer)
     {
     }
+
+    /// <summary>
+    /// Lowers this module into the dense layers of an <see cref="InferenceNetwork"/> (its evaluation-mode forward pass): a
+    /// linear layer adds a dense layer, an activation attaches its compiled kernel (which also knows its ONNX form) to the layer
+    /// before it, a container lowers its children in order. Default: the type defines no compiled form, and the message says so.
+    /// </summary>
+    /// <param name="lowering">Collects the layers.</param>
+    /// <param name="path">This module's qualified name in the tree (<c>layers.2</c>; empty for the root), for messages.</param>
+    /// <returns>Why the module cannot be compiled (naming its type and path), or <see langword="null"/>.</returns>
+    internal virtual string? LowerForInference(InferenceLowering lowering, string path) => InferenceLowering.CannotLower(this, path);
 
     private void Refresh()
     {

@@ -2,6 +2,7 @@ namespace GdTrainer.Models;
 
 using System.Globalization;
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
 using GdTrainer.Models.Records;
 
 /// <summary>
@@ -57,6 +58,20 @@ public sealed class Sequential : Module
         }
 
         return output;
+    }
+
+    /// <summary>Each module in order.</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path)
+    {
+        foreach (KeyValuePair<string, Module> child in NamedChildren())
+        {
+            if (lowering.LowerChild(path, child.Key, child.Value) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Format record (tag 4): child count int32, then each child's record (its tag and settings) in order.</summary>
