@@ -78,6 +78,9 @@ public sealed class Dropout : Module
         }
     }
 
+    /// <summary><see langword="true"/>: the forward pass reads <see cref="Module.IsTraining"/> (it drops only in training mode), whatever the probability.</summary>
+    protected override bool ReadsTrainingMode => true;
+
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"p: {Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 

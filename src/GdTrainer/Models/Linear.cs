@@ -63,6 +63,9 @@ public sealed class Linear : Module
     /// <summary>The bias, shape <c>[OutputSize]</c>, or null for a layer created with <c>bias: false</c>.</summary>
     public Tensor<float>? Bias { get; }
 
+    /// <summary><see cref="Bias"/> (null for a layer created with <c>bias: false</c>).</summary>
+    public override Tensor<float>? OutputBias => Bias;
+
     /// <summary>Computes <c>input @ Weight + Bias</c>.</summary>
     /// <param name="input">A <c>[n, InputSize]</c> tensor.</param>
     /// <returns>A <c>[n, OutputSize]</c> tensor, or <c>[n]</c> when <c>OutputSize == 1</c>.</returns>

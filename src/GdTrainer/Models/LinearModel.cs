@@ -31,6 +31,12 @@ public sealed class LinearModel : Module
     /// <summary>The bias (intercept), shape <c>[1]</c>.</summary>
     public Tensor<float> Bias { get; }
 
+    /// <summary><see cref="Bias"/>.</summary>
+    public override Tensor<float>? OutputBias => Bias;
+
+    /// <summary><c>the linear model</c>.</summary>
+    public override string Describe() => "the linear model";
+
     /// <summary>Computes <c>features @ weight + bias</c>, one prediction per row.</summary>
     /// <param name="features">A <c>[n, InputSize]</c> tensor.</param>
     /// <returns>A <c>[n]</c> tensor.</returns>

@@ -124,6 +124,12 @@ public sealed class Mlp : Module
     /// <summary>The <see cref="Linear"/> layers alone, from the first (taking the inputs) to the last (giving the outputs).</summary>
     public IReadOnlyList<Linear> LinearLayers => _linearLayers;
 
+    /// <summary>The last linear layer's bias.</summary>
+    public override Tensor<float>? OutputBias => _linearLayers[^1].Bias;
+
+    /// <summary>The widths and activation, such as <c>an MLP 20 -> 64 -> 64 (Relu) -> 1</c>.</summary>
+    public override string Describe() => $"an MLP {InputSize} -> {string.Join(" -> ", HiddenSizes)} ({ActivationFunction}) -> {OutputSize}";
+
     /// <summary>Applies the chain.</summary>
     /// <param name="input">A <c>[n, InputSize]</c> tensor.</param>
     /// <returns>A <c>[n, OutputSize]</c> tensor, or <c>[n]</c> when <c>OutputSize == 1</c>.</returns>

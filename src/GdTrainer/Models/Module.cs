@@ -37,6 +37,41 @@ public abstract class Module
     public bool IsTraining { get; private set; } = true;
 
     /// <summary>
+    /// Whether the forward pass of this module or of any descendant depends on <see cref="IsTraining"/> (a <see cref="Dropout"/>
+    /// anywhere in the tree), so that a loss measured in training mode is not the model's loss in evaluation mode. Computed from
+    /// the tree on each call.
+    /// </summary>
+    public bool DependsOnTrainingMode
+    {
+        get
+        {
+            if (ReadsTrainingMode)
+            {
+                return true;
+            }
+
+            foreach (KeyValuePair<string, Module> child in _children)
+            {
+                if (child.Value.DependsOnTrainingMode)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The bias tensor the forward pass adds last (the output layer's bias, PyTorch's <c>model[-1].bias</c>), which a trainer may
+    /// start at the label's mean so that training does not spend its first epochs on the label's offset; <see langword="null"/>
+    /// when the output does not end in a bias addition (an activation or a layer without bias comes last). Default:
+    /// <see langword="null"/>; <see cref="Linear"/>, <see cref="LinearModel"/>, <see cref="Mlp"/> and <see cref="Sequential"/>
+    /// (its last module's) say.
+    /// </summary>
+    public virtual Tensor<float>? OutputBias => null;
+
+    /// <summary>
     /// Computes the output for a batch, recording the graph when grad mode is on (PyTorch's <c>forward</c>).
     /// </summary>
     /// <param name="input">A <c>[n, d]</c> tensor, one row per example.</param>
@@ -124,6 +159,12 @@ public abstract class Module
 
         return builder.Append(')').ToString();
     }
+
+    /// <summary>
+    /// A short noun phrase naming the model in a log line ("training {model} on 100 rows"), such as <c>the linear model</c> or
+    /// <c>an MLP 20 -> 64 -> 64 (Relu) -> 1</c>; <see cref="ToString"/> prints the whole structure. Default: the type's name.
+    /// </summary>
+    public virtual string Describe() => GetType().Name;
 
     /// <summary>
     /// A copy of every parameter under its qualified name (PyTorch's <c>state_dict()</c>): later training
@@ -257,6 +298,12 @@ public abstract class Module
         Interlocked.Increment(ref s_structureVersion);
         return child;
     }
+
+    /// <summary>
+    /// Whether this module's own forward pass (its children aside, which answer for themselves) reads <see cref="IsTraining"/>,
+    /// as <see cref="Dropout"/> does; <see cref="DependsOnTrainingMode"/> aggregates it over the tree. Default: <see langword="false"/>.
+    /// </summary>
+    protected virtual bool ReadsTrainingMode => false;
 
     /// <summary>The module's settings for <see cref="ToString"/> (PyTorch's <c>extra_repr</c>), such as <c>inputs: 3, outputs: 2, bias: true</c>. Default: empty.</summary>
     protected virtual string DescribeSettings() => string.Empty;

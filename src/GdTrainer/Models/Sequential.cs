@@ -44,6 +44,9 @@ public sealed class Sequential : Module
     /// <exception cref="IndexOutOfRangeException">The index is outside <c>[0, Count)</c>.</exception>
     public Module this[int index] => _modules[index];
 
+    /// <summary>The last module's output bias (null when it is an activation or has no bias).</summary>
+    public override Tensor<float>? OutputBias => _modules[^1].OutputBias;
+
     /// <summary>Applies every module in order.</summary>
     /// <param name="input">The input of the first module, usually <c>[n, d]</c>.</param>
     /// <returns>The output of the last module.</returns>

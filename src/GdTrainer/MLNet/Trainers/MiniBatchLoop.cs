@@ -73,29 +73,10 @@ internal sealed class MiniBatchLoop
         _schedule = schedule;
         _totalSteps = (long)epochs * _batches.Length;
         BaseLearningRate = optimizer.LearningRate;
-        _hasTrainingOnlyLayers = HasDropout(model);
+        _hasTrainingOnlyLayers = model.DependsOnTrainingMode;
     }
 
     private readonly bool _hasTrainingOnlyLayers;
-
-    /// <summary>Whether the model behaves differently in training (dropout), so that a loss measured while training is not the model's loss.</summary>
-    private static bool HasDropout(Module module)
-    {
-        if (module is Dropout)
-        {
-            return true;
-        }
-
-        foreach (KeyValuePair<string, Module> child in module.NamedChildren())
-        {
-            if (HasDropout(child.Value))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>
     /// The rate of the constant and adaptive schedules (the derived rate follows the batch size, see <see cref="SetBatchSize"/>),

@@ -152,7 +152,7 @@ internal sealed class TrainerCore
 
         if (logger is not null)
         {
-            TrainerLog.TrainingStarted(logger, DescribeModel(model), trainingRows, featureCount, validation?.RowCount ?? 0, epochs, batchSize,
+            TrainerLog.TrainingStarted(logger, model.Describe(), trainingRows, featureCount, validation?.RowCount ?? 0, epochs, batchSize,
                 optimizerSettings.Name, learningRate, loss.GetType().Name);
         }
 
@@ -428,13 +428,13 @@ internal sealed class TrainerCore
     }
 
     /// <summary>
-    /// Starts the output bias at the label mean (the optimum of the bias for centred features), for the model kinds whose output
-    /// layer is known: the linear model, an MLP, and a <see cref="Sequential"/> (a ModelFactory's usual model) that ends in a
-    /// <see cref="Linear"/> layer. Without it a factory-built model started near 0 and spent its first epochs on the label's offset.
+    /// Starts the output bias at the label mean (the optimum of the bias for centred features), for models that name their
+    /// <see cref="Module.OutputBias"/> (the linear model, an MLP, a <see cref="Sequential"/> ending in a <see cref="Linear"/> layer).
+    /// Without it a factory-built model started near 0 and spent its first epochs on the label's offset.
     /// </summary>
     private static void StartOutputBiasAt(Module model, float value)
     {
-        GdTrainer.Autograd.Tensor<float>? bias = OutputBias(model);
+        GdTrainer.Autograd.Tensor<float>? bias = model.OutputBias;
         if (bias is not null)
         {
             using (GdTrainer.Autograd.Autograd.NoGrad())
@@ -443,15 +443,6 @@ internal sealed class TrainerCore
             }
         }
     }
-
-    private static GdTrainer.Autograd.Tensor<float>? OutputBias(Module model) => model switch
-    {
-        LinearModel linear => linear.Bias,
-        Mlp mlp => mlp.LinearLayers[^1].Bias,
-        Linear linear => linear.Bias,
-        Sequential { Count: > 0 } sequential => OutputBias(sequential[sequential.Count - 1]),
-        _ => null,
-    };
 
     /// <summary>
     /// The weights in one group and the biases in another whose weight decay is 0. The weights' decay is
@@ -524,13 +515,6 @@ internal sealed class TrainerCore
             }
         }
     }
-
-    private static string DescribeModel(Module model) => model switch
-    {
-        LinearModel => "the linear model",
-        Mlp mlp => $"an MLP {mlp.InputSize} -> {string.Join(" -> ", mlp.HiddenSizes)} ({mlp.ActivationFunction}) -> {mlp.OutputSize}",
-        _ => model.GetType().Name,
-    };
 
     private static void LogEpoch(ILogger? logger, IChannel? channel, EpochReport report, int epochs)
     {
