@@ -30,8 +30,8 @@ using GdTrainer.Models.Records;
 /// each hidden width int32, outputs int32, activation byte (the <see cref="Activation"/> value), dropout float32;
 /// <see cref="Sequential"/> (4): child count int32, then each child's record; <see cref="Relu"/> (5); <see cref="LeakyRelu"/>
 /// (6): negative slope float32; <see cref="Gelu"/> (7): tanh approximation byte 0/1; <see cref="Tanh"/> (8);
-/// <see cref="Sigmoid"/> (9); <see cref="Dropout"/> (10): probability float32. The parameters follow as one record of
-/// <see cref="StateDict.Save"/>, keyed as <see cref="Module.NamedParameters"/>, and end the payload.</description></item>
+/// <see cref="Sigmoid"/> (9); <see cref="Dropout"/> (10): probability float32. The parameters (and buffers, if any module has
+/// them) follow as one record of <see cref="StateDict.Save"/>, keyed as <see cref="Module.GetStateDict"/>, and end the payload.</description></item>
 /// </list>
 /// <para>
 /// Loading reads the whole record and verifies the checksum before it parses anything, checks every size against
