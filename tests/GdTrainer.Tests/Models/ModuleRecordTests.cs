@@ -1,6 +1,7 @@
 namespace GdTrainer.Tests.Models;
 
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using GdTrainer.Models;
 using GdTrainer.Models.Records;
 
@@ -62,6 +63,22 @@ public sealed class ModuleRecordTests
         Assert.Equal(registered.Length, registered.Select(r => r.Type).Distinct().Count());
         Assert.All(registered, r => Assert.NotNull(ModuleRecordTypes.Find(r.Tag)));
         Assert.Null(ModuleRecordTypes.Find(0));
+    }
+
+    [Fact]
+    public void AnUnknownTagSaysItMayComeFromANewerGdTrainer()
+    {
+        // A correctly signed version-1 record whose second child has a tag no type has (as a module type added later would).
+        byte[] tree = [4, .. Int32(2), 5, 200];
+        var header = new byte[16];
+        "GDTM"u8.CopyTo(header);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(4), 1);
+        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(8), tree.Length);
+
+        var error = Assert.Throws<InvalidDataException>(() => ModuleFormat.Load([.. header, .. SHA256.HashData([.. header, .. tree]), .. tree]));
+
+        Assert.Contains("at module '1', the module type tag 200", error.Message, StringComparison.Ordinal);
+        Assert.Contains("saved by a newer GdTrainer", error.Message, StringComparison.Ordinal);
     }
 
     private static byte[] Int32(int value)

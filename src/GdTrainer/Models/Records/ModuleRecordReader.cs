@@ -64,7 +64,10 @@ internal ref struct ModuleRecordReader
 
         byte tag = Byte("type tag");
         ModuleRecordTypes.Reader read = ModuleRecordTypes.Find(tag)
-            ?? throw Damaged($"{Where} has the type tag {tag}, which format version {ModuleFormat.FormatVersion} does not define");
+            ?? throw new InvalidDataException(
+                $"The saved model holds, at {Where}, the module type tag {tag}, which this GdTrainer does not define: the model was saved by a " +
+                "newer GdTrainer with a module type this one lacks (load it with that version or a later one), or the file is damaged " +
+                "(restore it from a good copy).");
         return read(ref this);
     }
 
