@@ -175,6 +175,7 @@ public sealed class Mlp : Module
         Activation.Sigmoid => new Sigmoid(),
         Activation.LeakyRelu => new LeakyRelu(),
         Activation.Gelu => new Gelu(),
+        Activation.Silu => new Silu(),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
 

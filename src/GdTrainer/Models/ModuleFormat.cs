@@ -14,9 +14,9 @@ using GdTrainer.Models.Records;
 /// Describable types (format version 1): <see cref="Linear"/> (inputs, outputs, bias or not), <see cref="LinearModel"/>
 /// (input size), <see cref="Mlp"/> (inputs, hidden widths, outputs, activation, dropout probability),
 /// <see cref="Sequential"/> (its children, recursively), <see cref="Relu"/>, <see cref="LeakyRelu"/> (negative slope),
-/// <see cref="Gelu"/> (tanh approximation or not), <see cref="Tanh"/>, <see cref="Sigmoid"/> and <see cref="Dropout"/>
-/// (probability). Anything else, such as a user's own <see cref="Module"/> subclass, is rejected when saving. Each type writes and
-/// reads its own record: its settings, after its type tag below.
+/// <see cref="Gelu"/> (tanh approximation or not), <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="Dropout"/>
+/// (probability) and <see cref="Silu"/>. Anything else, such as a user's own <see cref="Module"/> subclass, is rejected when
+/// saving. Each type writes and reads its own record: its settings, after its type tag below.
 /// </para>
 /// <para>Layout, version 1 (all integers and floats little-endian):</para>
 /// <list type="number">
@@ -30,8 +30,9 @@ using GdTrainer.Models.Records;
 /// each hidden width int32, outputs int32, activation byte (the <see cref="Activation"/> value), dropout float32;
 /// <see cref="Sequential"/> (4): child count int32, then each child's record; <see cref="Relu"/> (5); <see cref="LeakyRelu"/>
 /// (6): negative slope float32; <see cref="Gelu"/> (7): tanh approximation byte 0/1; <see cref="Tanh"/> (8);
-/// <see cref="Sigmoid"/> (9); <see cref="Dropout"/> (10): probability float32. The parameters (and buffers, if any module has
-/// them) follow as one record of <see cref="StateDict.Save"/>, keyed as <see cref="Module.GetStateDict"/>, and end the payload.</description></item>
+/// <see cref="Sigmoid"/> (9); <see cref="Dropout"/> (10): probability float32; <see cref="Silu"/> (11). The parameters (and
+/// buffers, if any module has them) follow as one record of <see cref="StateDict.Save"/>, keyed as <see cref="Module.GetStateDict"/>,
+/// and end the payload.</description></item>
 /// </list>
 /// <para>
 /// Loading reads the whole record and verifies the checksum before it parses anything, checks every size against

@@ -22,6 +22,7 @@ internal static class ModuleRecordTypes
         new(8, typeof(Tanh), Tanh.ReadRecord),
         new(9, typeof(Sigmoid), Sigmoid.ReadRecord),
         new(10, typeof(Dropout), Dropout.ReadRecord),
+        new(11, typeof(Silu), Silu.ReadRecord),
     ];
 
     private static readonly Dictionary<byte, Entry> s_byTag = Index(s_entries);
