@@ -81,8 +81,9 @@ public sealed class Gelu : Module
             }
         }
 
-        internal override string? ExportOnnx(IOnnxGraphBuilder graph, string x, string name)
+        internal override string? ExportOnnx(IOnnxGraphBuilder graph, string input, string name)
         {
+            string x = input;
             if (tanhApproximation)
             {
                 // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))

@@ -306,8 +306,8 @@ public abstract class Module
     /// <summary>
     /// Registers a buffer of this module under <paramref name="name"/> (PyTorch's <c>register_buffer</c>): state that the forward
     /// pass may read or update (such as running statistics) and that is saved and loaded with the parameters, but is not trained.
-    /// Call once per buffer, in the constructor, in a fixed order. To change its values later, write into the tensor (under
-    /// <see cref="Autograd.NoGrad"/> if it feeds a recorded computation); the module keeps the tensor registered here.
+    /// Call once per buffer, in the constructor, in a fixed order. To change its values later, write into this tensor in place
+    /// (as a running statistic is updated): the module keeps the tensor registered here, and loading copies into it.
     /// </summary>
     /// <param name="name">The local name, such as <c>mean</c>: not empty, no dot, unique among this module's parameters, buffers and children.</param>
     /// <param name="tensor">A tensor of rank 0 to 2 (the ranks <see cref="StateDict"/> saves) that does not require grad.</param>
