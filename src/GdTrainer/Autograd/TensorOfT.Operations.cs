@@ -75,6 +75,13 @@ public sealed partial class Tensor<T>
     public Tensor<T> Gelu(bool tanhApproximation = false) => GeluNode<T>.Forward(this, tanhApproximation);
 
     /// <summary>
+    /// The sigmoid linear unit <c>x * sigmoid(x) = x / (1 + e^-x)</c> elementwise (PyTorch's <c>F.silu</c>, also called swish):
+    /// smooth, close to ReLU far from 0, with its minimum about -0.278 at <c>x = -1.278</c>. Its gradient is
+    /// <c>s (1 + x (1 - s))</c> with <c>s = sigmoid(x)</c>. As in PyTorch, <c>-infinity</c> gives NaN.
+    /// </summary>
+    public Tensor<T> Silu() => SiluNode<T>.Forward(this);
+
+    /// <summary>
     /// <c>log(1 + e^x)</c> elementwise, and <c>x</c> itself above 20 (PyTorch's <c>F.softplus</c> with its defaults
     /// <c>beta = 1</c>, <c>threshold = 20</c>); see <see cref="Softplus(T, T)"/>.
     /// </summary>

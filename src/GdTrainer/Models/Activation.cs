@@ -17,4 +17,7 @@ public enum Activation
 
     /// <summary><see cref="Models.Gelu"/>, the exact (erf) form (PyTorch's <c>nn.GELU</c>).</summary>
     Gelu,
+
+    /// <summary><see cref="Models.Silu"/>: <c>x * sigmoid(x)</c> (PyTorch's <c>nn.SiLU</c>, also called swish).</summary>
+    Silu,
 }

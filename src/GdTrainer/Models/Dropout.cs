@@ -1,6 +1,8 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// Inverted dropout (PyTorch's <c>nn.Dropout</c>): in training mode each element is zeroed with
@@ -76,6 +78,24 @@ public sealed class Dropout : Module
         }
     }
 
+    /// <summary><see langword="true"/>: the forward pass reads <see cref="Module.IsTraining"/> (it drops only in training mode), whatever the probability.</summary>
+    protected override bool ReadsTrainingMode => true;
+
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"p: {Probability.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>Nothing: a compiled network computes the evaluation-mode forward pass, where dropout is the identity.</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path) => null;
+
+    /// <summary>Format record (tag 10): probability float32. The generator's state is not saved: a loaded layer draws fresh masks.</summary>
+    internal override void WriteRecord(ModuleRecordWriter writer) => writer.Write(Probability);
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        float probability = reader.Single("probability");
+        return probability >= 0f && probability <= 1f
+            ? new ModuleRecord(0, () => new Dropout(probability))
+            : throw ModuleRecordReader.Damaged($"{reader.Where} has the dropout probability {probability}, outside [0, 1]");
+    }
 }

@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
 
 /// <summary>
 /// A feed-forward network compiled from a <see cref="Module"/> for scoring one row at a time: a chain of
@@ -19,11 +19,13 @@ using GdTrainer.Autograd;
 /// zero and then adds the bias, with fused multiply-adds exactly where the engine's matrix kernel uses them
 /// (<c>Vector256</c> accelerated and at least 8 outputs), so those layers reproduce the engine's forward bit for bit;
 /// a layer with one output computes <c>TensorPrimitives.Dot(x, w) + b</c>, the formula of the library's linear scorer,
-/// so a compiled linear model scores bit-identically to it. Activations use the engine's own kernels.
+/// so a compiled linear model scores bit-identically to it. Activations use the engine's own kernels. Each module type lowers
+/// itself into the network (<see cref="Module"/>'s internal <c>LowerForInference</c>): a linear layer adds a dense layer, an
+/// activation module attaches its kernel to the layer before it.
 /// </para>
 /// <para>
 /// One row through a 20-64-64-1 ReLU network measured 0.47-0.64 µs and no allocation, against 2.9-3.5 µs and 976 bytes
-/// for <c>Module.Forward</c> on a one-row tensor under <see cref="Autograd.NoGrad"/> (5-6x); a 20-feature linear model
+/// for <c>Module.Forward</c> on a one-row tensor under <see cref="GdTrainer.Autograd.Autograd.NoGrad"/> (5-6x); a 20-feature linear model
 /// 53 ns against 354 ns (~7x). BenchmarkDotNet <c>InferenceNetworkBenchmarks</c>, Release, on the shared 2-core machine
 /// under heavy load (load average 15-20), so the absolute numbers are high; the ratios held in runs at load 50-70.
 /// </para>
@@ -64,10 +66,10 @@ public sealed class InferenceNetwork
     /// or returns <see langword="null"/> when it holds a module type that cannot be compiled.
     /// </summary>
     /// <param name="module">
-    /// A tree of <see cref="Linear"/>, <see cref="LinearModel"/>, <see cref="Mlp"/>, <see cref="Sequential"/>, <see cref="Dropout"/>
-    /// (compiled to nothing, whatever the module's mode) and the activations <see cref="Relu"/>, <see cref="LeakyRelu"/>,
-    /// <see cref="Gelu"/>, <see cref="Tanh"/> and <see cref="Sigmoid"/>, in which the first computing module is a linear layer
-    /// and each activation directly follows a linear layer.
+    /// A tree of module types that define their compiled form: <see cref="Linear"/>, <see cref="LinearModel"/>, <see cref="Mlp"/>,
+    /// <see cref="Sequential"/>, <see cref="Dropout"/> (compiled to nothing, whatever the module's mode) and the library's activation
+    /// modules (one per <see cref="Activation"/> value), in which the first computing module is a linear layer and each activation
+    /// directly follows a linear layer.
     /// </param>
     /// <returns>The network, or <see langword="null"/> for any other module type or arrangement (<see cref="Compile"/> says why).</returns>
     /// <exception cref="ArgumentException">The layers' sizes do not chain (a layer's inputs differ from the previous layer's outputs); the message names both.</exception>
@@ -233,14 +235,15 @@ public sealed class InferenceNetwork
 
     private static InferenceNetwork? Build(Module module, out string? problem)
     {
-        var layers = new List<DenseLayer>();
-        var paths = new List<string>();
-        problem = Flatten(module, string.Empty, layers, paths);
+        var lowering = new InferenceLowering();
+        problem = module.LowerForInference(lowering, string.Empty);
         if (problem is not null)
         {
             return null;
         }
 
+        IReadOnlyList<DenseLayer> layers = lowering.Layers;
+        IReadOnlyList<string> paths = lowering.Paths;
         if (layers.Count == 0)
         {
             problem = $"The {module.GetType().Name} has no linear layer, so there is nothing to compile.";
@@ -252,74 +255,13 @@ public sealed class InferenceNetwork
             if (layers[i].Inputs != layers[i - 1].Outputs)
             {
                 throw new ArgumentException(
-                    $"The linear layer at {Where(paths[i])} expects {layers[i].Inputs} inputs, but the layer before it at {Where(paths[i - 1])} gives {layers[i - 1].Outputs} outputs.",
+                    $"The linear layer at {InferenceLowering.Where(paths[i])} expects {layers[i].Inputs} inputs, but the layer before it at {InferenceLowering.Where(paths[i - 1])} gives {layers[i - 1].Outputs} outputs.",
                     nameof(module));
             }
         }
 
         return new InferenceNetwork([.. layers]);
     }
-
-    /// <summary>Appends the module's layers; returns why it cannot be compiled, or null.</summary>
-    private static string? Flatten(Module module, string path, List<DenseLayer> layers, List<string> paths)
-    {
-        switch (module)
-        {
-            case Linear linear:
-                layers.Add(new DenseLayer(
-                    linear.InputSize, linear.OutputSize, linear.Weight.ToArray(), linear.Bias?.ToArray() ?? new float[linear.OutputSize], null, 0f, false));
-                paths.Add(path);
-                return null;
-            case LinearModel linearModel:
-                layers.Add(new DenseLayer(linearModel.InputSize, 1, linearModel.Weights.ToArray(), linearModel.Bias.ToArray(), null, 0f, false));
-                paths.Add(path);
-                return null;
-            case Mlp mlp:
-                return Flatten(mlp.Layers, Join(path, "layers"), layers, paths);
-            case Sequential sequential:
-                foreach (KeyValuePair<string, Module> child in sequential.NamedChildren())
-                {
-                    if (Flatten(child.Value, Join(path, child.Key), layers, paths) is { } problem)
-                    {
-                        return problem;
-                    }
-                }
-
-                return null;
-            case Dropout:
-                return null;
-            case Relu:
-                return Attach(Activation.Relu, 0f, false);
-            case LeakyRelu leakyRelu:
-                return Attach(Activation.LeakyRelu, leakyRelu.NegativeSlope, false);
-            case Gelu gelu:
-                return Attach(Activation.Gelu, 0f, gelu.TanhApproximation);
-            case Tanh:
-                return Attach(Activation.Tanh, 0f, false);
-            case Sigmoid:
-                return Attach(Activation.Sigmoid, 0f, false);
-            default:
-                return $"InferenceNetwork cannot compile the module at {Where(path)} of type {module.GetType().FullName}: it compiles only " +
-                    "Linear, LinearModel, Mlp, Sequential, Dropout, Relu, LeakyRelu, Gelu, Tanh and Sigmoid. Score such a model with Module.Forward.";
-        }
-
-        string? Attach(Activation activation, float slope, bool tanhApproximation)
-        {
-            if (layers.Count == 0 || layers[^1].Activation is not null)
-            {
-                return $"InferenceNetwork cannot compile the {module.GetType().Name} at {Where(path)}: it follows " +
-                    (layers.Count == 0 ? "no linear layer" : $"the {layers[^1].Activation} after the linear layer at {Where(paths[^1])}") +
-                    ", and each activation must directly follow a linear layer (dropout between them is allowed). Score such a model with Module.Forward.";
-            }
-
-            layers[^1] = layers[^1].WithActivation(activation, slope, tanhApproximation);
-            return null;
-        }
-    }
-
-    private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
-
-    private static string Where(string path) => path.Length == 0 ? "the root" : $"'{path}'";
 
     /// <summary><c>y = x W + b</c> for one row, in the engine's per-element arithmetic (see the class remarks).</summary>
     private static void Dense(DenseLayer layer, ReadOnlySpan<float> x, Span<float> y)
@@ -486,64 +428,12 @@ public sealed class InferenceNetwork
     /// <summary>Whether the engine's matrix kernel (<c>MatrixKernels.Choose</c>) takes a fused vector path for <paramref name="columns"/> outputs.</summary>
     private static bool UsesFusedKernel(int columns) => Vector256.IsHardwareAccelerated && columns >= Vector256<float>.Count;
 
-    /// <summary>Applies the layer's activation in place, with the same kernels as the modules' forward.</summary>
+    /// <summary>Applies the layer's activation in place, with the kernel its module compiled (the kernels of the module's forward).</summary>
     private static void Activate(DenseLayer layer, Span<float> y, Span<float> scratch)
     {
-        switch (layer.Activation)
+        if (layer.CompiledActivation is { } activation)
         {
-            case null:
-                return;
-            case Activation.Relu:
-                TensorPrimitives.Max(y, 0f, y);
-                return;
-            case Activation.Tanh:
-                TensorPrimitives.Tanh(y, y);
-                return;
-            case Activation.Sigmoid:
-                TensorPrimitives.Sigmoid(y, y);
-                return;
-            case Activation.LeakyRelu:
-                float slope = layer.NegativeSlope;
-                if (slope >= 0f && slope <= 1f)
-                {
-                    // As LeakyReluNode: max(x, slope * x), which is the same function for 0 <= slope <= 1.
-                    Span<float> scaled = TemporaryFor(y, ref scratch);
-                    TensorPrimitives.Multiply(y, slope, scaled);
-                    TensorPrimitives.Max(y, scaled, y);
-                }
-                else
-                {
-                    for (int i = 0; i < y.Length; i++)
-                    {
-                        y[i] = y[i] > 0f ? y[i] : y[i] * slope;
-                    }
-                }
-
-                return;
-            case Activation.Gelu:
-                Span<float> temporary = TemporaryFor(y, ref scratch);
-                if (layer.GeluTanhApproximation)
-                {
-                    // As GeluNode: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), in the same passes.
-                    TensorPrimitives.Multiply(y, y, temporary);
-                    TensorPrimitives.Multiply(temporary, 0.044715f, temporary);
-                    TensorPrimitives.Add(temporary, 1f, temporary);
-                    TensorPrimitives.Multiply(temporary, y, temporary);
-                    TensorPrimitives.Multiply(temporary, (float)0.79788456080286535588, temporary);
-                    TensorPrimitives.Tanh(temporary, temporary);
-                    TensorPrimitives.Add(temporary, 1f, temporary);
-                    TensorPrimitives.Multiply(temporary, y, temporary);
-                    TensorPrimitives.Multiply(temporary, 0.5f, y);
-                }
-                else
-                {
-                    SpecialFunctions.NormalCdf<float>(y, temporary);
-                    TensorPrimitives.Multiply(y, temporary, y);
-                }
-
-                return;
-            default:
-                throw new InvalidOperationException($"Unhandled activation {layer.Activation}.");
+            activation.Apply(y, TemporaryFor(y, ref scratch));
         }
     }
 

@@ -1,6 +1,9 @@
 namespace GdTrainer.Models;
 
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// The leaky rectified linear unit, element-wise (PyTorch's <c>nn.LeakyReLU</c>): <c>x</c> where <c>x &gt; 0</c>,
@@ -35,4 +38,46 @@ public sealed class LeakyRelu : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"negativeSlope: {NegativeSlope.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    /// <summary>Attaches the leaky ReLU to the layer before it; ONNX <c>LeakyRelu</c> with <c>alpha</c> = the slope.</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path) => lowering.AddActivation(this, path, new Compiled(NegativeSlope));
+
+    /// <summary>Format record (tag 6): negative slope float32.</summary>
+    internal override void WriteRecord(ModuleRecordWriter writer) => writer.Write(NegativeSlope);
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        float slope = reader.Single("negative slope");
+        return float.IsFinite(slope)
+            ? new ModuleRecord(0, () => new LeakyRelu(slope))
+            : throw ModuleRecordReader.Damaged($"{reader.Where} has the negative slope {slope}, which is not finite");
+    }
+
+    private sealed class Compiled(float negativeSlope) : CompiledActivation(typeof(LeakyRelu))
+    {
+        internal override Activation Kind => Activation.LeakyRelu;
+
+        internal override float NegativeSlope => negativeSlope;
+
+        internal override void Apply(Span<float> values, Span<float> temporary)
+        {
+            if (negativeSlope >= 0f && negativeSlope <= 1f)
+            {
+                // As LeakyReluNode: max(x, slope * x), which is the same function for 0 <= slope <= 1.
+                TensorPrimitives.Multiply(values, negativeSlope, temporary);
+                TensorPrimitives.Max(values, temporary, values);
+            }
+            else
+            {
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = values[i] > 0f ? values[i] : values[i] * negativeSlope;
+                }
+            }
+        }
+
+        internal override string? ExportOnnx(IOnnxGraphBuilder graph, string input, string name) =>
+            graph.AddNode("LeakyRelu", [input], name + ".leaky_relu", OnnxAttribute.Float("alpha", negativeSlope));
+    }
 }

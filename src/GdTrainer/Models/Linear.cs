@@ -1,6 +1,8 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// A fully connected layer <c>y = x W + b</c> (PyTorch's <c>nn.Linear</c>), computed as one fused graph
@@ -61,6 +63,9 @@ public sealed class Linear : Module
     /// <summary>The bias, shape <c>[OutputSize]</c>, or null for a layer created with <c>bias: false</c>.</summary>
     public Tensor<float>? Bias { get; }
 
+    /// <summary><see cref="Bias"/> (null for a layer created with <c>bias: false</c>).</summary>
+    public override Tensor<float>? OutputBias => Bias;
+
     /// <summary>Computes <c>input @ Weight + Bias</c>.</summary>
     /// <param name="input">A <c>[n, InputSize]</c> tensor.</param>
     /// <returns>A <c>[n, OutputSize]</c> tensor, or <c>[n]</c> when <c>OutputSize == 1</c>.</returns>
@@ -93,4 +98,28 @@ public sealed class Linear : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"inputs: {InputSize}, outputs: {OutputSize}, bias: {(Bias is null ? "false" : "true")}";
+
+    /// <summary>A dense layer of the same weights (zeros for the bias of a layer without one).</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path)
+    {
+        lowering.AddDense(path, InputSize, OutputSize, Weight.ToArray(), Bias?.ToArray() ?? new float[OutputSize]);
+        return null;
+    }
+
+    /// <summary>Format record (tag 1): inputs int32, outputs int32, bias byte 0/1.</summary>
+    internal override void WriteRecord(ModuleRecordWriter writer)
+    {
+        writer.Write(InputSize);
+        writer.Write(OutputSize);
+        writer.Write(Bias is not null);
+    }
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        int inputs = reader.Size("input count");
+        int outputs = reader.Size("output count");
+        bool bias = reader.Flag("bias flag");
+        return new ModuleRecord(((double)inputs * outputs) + (bias ? outputs : 0), () => new Linear(inputs, outputs, bias));
+    }
 }

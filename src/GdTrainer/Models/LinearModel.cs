@@ -1,6 +1,8 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// The linear model <c>y = X w + b</c> (PyTorch's <c>nn.Linear(d, 1)</c> with the output squeezed):
@@ -29,6 +31,12 @@ public sealed class LinearModel : Module
     /// <summary>The bias (intercept), shape <c>[1]</c>.</summary>
     public Tensor<float> Bias { get; }
 
+    /// <summary><see cref="Bias"/>.</summary>
+    public override Tensor<float>? OutputBias => Bias;
+
+    /// <summary><c>the linear model</c>.</summary>
+    public override string Describe() => "the linear model";
+
     /// <summary>Computes <c>features @ weight + bias</c>, one prediction per row.</summary>
     /// <param name="features">A <c>[n, InputSize]</c> tensor.</param>
     /// <returns>A <c>[n]</c> tensor.</returns>
@@ -47,4 +55,21 @@ public sealed class LinearModel : Module
 
     /// <inheritdoc/>
     protected override string DescribeSettings() => $"inputSize: {InputSize}";
+
+    /// <summary>A dense layer with one output.</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path)
+    {
+        lowering.AddDense(path, InputSize, 1, Weights.ToArray(), Bias.ToArray());
+        return null;
+    }
+
+    /// <summary>Format record (tag 2): input size int32.</summary>
+    internal override void WriteRecord(ModuleRecordWriter writer) => writer.Write(InputSize);
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        int inputs = reader.Size("input size");
+        return new ModuleRecord((double)inputs + 1, () => new LinearModel(inputs));
+    }
 }

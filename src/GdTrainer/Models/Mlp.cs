@@ -1,6 +1,8 @@
 namespace GdTrainer.Models;
 
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// A multilayer perceptron: <see cref="Linear"/> layers with an activation (and optionally
@@ -122,6 +124,12 @@ public sealed class Mlp : Module
     /// <summary>The <see cref="Linear"/> layers alone, from the first (taking the inputs) to the last (giving the outputs).</summary>
     public IReadOnlyList<Linear> LinearLayers => _linearLayers;
 
+    /// <summary>The last linear layer's bias.</summary>
+    public override Tensor<float>? OutputBias => _linearLayers[^1].Bias;
+
+    /// <summary>The widths and activation, such as <c>an MLP 20 -> 64 -> 64 (Relu) -> 1</c>.</summary>
+    public override string Describe() => $"an MLP {InputSize} -> {string.Join(" -> ", HiddenSizes)} ({ActivationFunction}) -> {OutputSize}";
+
     /// <summary>Applies the chain.</summary>
     /// <param name="input">A <c>[n, InputSize]</c> tensor.</param>
     /// <returns>A <c>[n, OutputSize]</c> tensor, or <c>[n]</c> when <c>OutputSize == 1</c>.</returns>
@@ -167,6 +175,69 @@ public sealed class Mlp : Module
         Activation.Sigmoid => new Sigmoid(),
         Activation.LeakyRelu => new LeakyRelu(),
         Activation.Gelu => new Gelu(),
+        Activation.Silu => new Silu(),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown activation."),
     };
+
+    /// <summary>The chain of <see cref="Layers"/> (the fused ReLU path computes the same values).</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path) => lowering.LowerChild(path, "layers", Layers);
+
+    /// <summary>
+    /// Format record (tag 3): inputs int32, hidden count int32, each hidden width int32, outputs int32, activation byte (the
+    /// <see cref="Activation"/> value), dropout float32. The chain of <see cref="Layers"/> is rebuilt from these, not saved.
+    /// </summary>
+    internal override void WriteRecord(ModuleRecordWriter writer)
+    {
+        writer.Write(InputSize);
+        writer.Write(HiddenSizes.Count);
+        foreach (int width in HiddenSizes)
+        {
+            writer.Write(width);
+        }
+
+        writer.Write(OutputSize);
+        writer.Write((byte)ActivationFunction);
+        writer.Write(DropoutProbability);
+    }
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        int inputs = reader.Size("input count");
+        int hiddenCount = reader.Int32("hidden layer count");
+        if (hiddenCount < 0 || hiddenCount > reader.Remaining / 4)
+        {
+            throw ModuleRecordReader.Damaged($"{reader.Where} states {hiddenCount} hidden layers, more than the remaining {reader.Remaining} bytes can describe");
+        }
+
+        var hidden = new int[hiddenCount];
+        for (int i = 0; i < hidden.Length; i++)
+        {
+            hidden[i] = reader.Size($"hidden width {i}");
+        }
+
+        int outputs = reader.Size("output count");
+        byte activation = reader.Byte("activation");
+        if (!Enum.IsDefined((Activation)activation))
+        {
+            throw ModuleRecordReader.Damaged($"{reader.Where} names activation {activation}, which is not one of the {nameof(Models.Activation)} values");
+        }
+
+        float dropout = reader.Single("dropout probability");
+        if (!(dropout >= 0f && dropout < 1f))
+        {
+            throw ModuleRecordReader.Damaged($"{reader.Where} has the dropout probability {dropout}, outside [0, 1)");
+        }
+
+        double count = 0;
+        double width = inputs;
+        foreach (int next in hidden)
+        {
+            count += (width * next) + next;
+            width = next;
+        }
+
+        count += (width * outputs) + outputs;
+        return new ModuleRecord(count, () => new Mlp(inputs, hidden, outputs, (Activation)activation, dropout));
+    }
 }

@@ -2,22 +2,26 @@ namespace GdTrainer.Models;
 
 using System.Text;
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
+using GdTrainer.Models.Records;
 
 /// <summary>
-/// A differentiable model or layer (PyTorch's <c>nn.Module</c>): its own trainable parameters and
-/// child modules, each registered once under a name in a fixed order, a training/evaluation mode,
-/// and a forward pass. Trainers and optimizers depend only on this type, so a model with hidden
+/// A differentiable model or layer (PyTorch's <c>nn.Module</c>): its own trainable parameters, buffers (state saved with the
+/// parameters but not trained) and child modules, each registered once under a name in a fixed order, a training/evaluation
+/// mode, and a forward pass. Trainers and optimizers depend only on this type, so a model with hidden
 /// layers (<see cref="Mlp"/>) replaces <see cref="LinearModel"/> without changing them.
 /// </summary>
 /// <remarks>
-/// A subclass registers its parameters with <see cref="RegisterParameter"/> and its children with
-/// <see cref="RegisterModule"/> in its constructor; <see cref="NamedParameters"/> then lists the
+/// A subclass registers its parameters with <see cref="RegisterParameter"/>, its buffers with <see cref="RegisterBuffer"/> and
+/// its children with <see cref="RegisterModule"/> in its constructor; <see cref="NamedParameters"/> then lists the
 /// module's own parameters first, then each child's (recursively), in registration order, with
-/// PyTorch's qualified keys (<c>"0.weight"</c>, <c>"layers.2.bias"</c>). Modules are not thread-safe.
+/// PyTorch's qualified keys (<c>"0.weight"</c>, <c>"layers.2.bias"</c>), and <see cref="NamedBuffers"/> the buffers likewise.
+/// Modules are not thread-safe.
 /// </remarks>
 public abstract class Module
 {
     private readonly List<ModuleParameter> _parameters = [];
+    private readonly List<KeyValuePair<string, Tensor<float>>> _buffers = [];
     private readonly List<KeyValuePair<string, Module>> _children = [];
 
     // Bumped by every registration in any module: a parent cannot see its descendants' registrations,
@@ -26,6 +30,10 @@ public abstract class Module
     private int _cachedVersion = -1;
     private IReadOnlyList<ModuleParameter>? _namedParameters;
     private IReadOnlyList<Tensor<float>>? _parameterValues;
+    private IReadOnlyList<KeyValuePair<string, Tensor<float>>>? _namedBuffers;
+
+    // The state dictionary's entries in PyTorch's order: each module's parameters, then its buffers, then its children's.
+    private StateEntry[]? _stateEntries;
 
     /// <summary>
     /// Whether the module is in training mode (PyTorch's <c>training</c>), which changes the behaviour of
@@ -33,6 +41,41 @@ public abstract class Module
     /// as in PyTorch.
     /// </summary>
     public bool IsTraining { get; private set; } = true;
+
+    /// <summary>
+    /// Whether the forward pass of this module or of any descendant depends on <see cref="IsTraining"/> (a <see cref="Dropout"/>
+    /// anywhere in the tree), so that a loss measured in training mode is not the model's loss in evaluation mode. Computed from
+    /// the tree on each call.
+    /// </summary>
+    public bool DependsOnTrainingMode
+    {
+        get
+        {
+            if (ReadsTrainingMode)
+            {
+                return true;
+            }
+
+            foreach (KeyValuePair<string, Module> child in _children)
+            {
+                if (child.Value.DependsOnTrainingMode)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The bias tensor the forward pass adds last (the output layer's bias, PyTorch's <c>model[-1].bias</c>), which a trainer may
+    /// start at the label's mean so that training does not spend its first epochs on the label's offset; <see langword="null"/>
+    /// when the output does not end in a bias addition (an activation or a layer without bias comes last). Default:
+    /// <see langword="null"/>; <see cref="Linear"/>, <see cref="LinearModel"/>, <see cref="Mlp"/> and <see cref="Sequential"/>
+    /// (its last module's) say.
+    /// </summary>
+    public virtual Tensor<float>? OutputBias => null;
 
     /// <summary>
     /// Computes the output for a batch, recording the graph when grad mode is on (PyTorch's <c>forward</c>).
@@ -68,6 +111,19 @@ public abstract class Module
     {
         Refresh();
         return _namedParameters!;
+    }
+
+    /// <summary>
+    /// The buffers with their qualified names (PyTorch's <c>named_buffers()</c>): state that is saved and loaded with the
+    /// parameters (<see cref="GetStateDict"/>, <see cref="SaveParameters"/>) but not trained, so it is not in
+    /// <see cref="Parameters"/> and no optimizer touches it. This module's own buffers in registration order, then each child's,
+    /// named as parameters are (<c>"norm.mean"</c>); a tensor registered in several places appears once, under its first name.
+    /// </summary>
+    /// <returns>A read-only list, cached until any module registers a parameter, buffer or child.</returns>
+    public IReadOnlyList<KeyValuePair<string, Tensor<float>>> NamedBuffers()
+    {
+        Refresh();
+        return _namedBuffers!;
     }
 
     /// <summary>The direct children with their names, in registration order (PyTorch's <c>named_children()</c>).</summary>
@@ -124,47 +180,60 @@ public abstract class Module
     }
 
     /// <summary>
-    /// A copy of every parameter under its qualified name (PyTorch's <c>state_dict()</c>): later training
-    /// does not change the copy, so it can restore the current values with <see cref="LoadStateDict"/>.
+    /// A short noun phrase naming the model in a log line ("training {model} on 100 rows"), such as <c>the linear model</c> or
+    /// <c>an MLP 20 -> 64 -> 64 (Relu) -> 1</c>; <see cref="ToString"/> prints the whole structure. Default: the type's name.
+    /// </summary>
+    public virtual string Describe() => GetType().Name;
+
+    /// <summary>
+    /// A copy of every parameter and buffer under its qualified name (PyTorch's <c>state_dict()</c>), each module's parameters
+    /// first, then its buffers, then its children's entries: later training does not change the copy, so it can restore the
+    /// current values with <see cref="LoadStateDict"/>.
     /// </summary>
     public StateDict GetStateDict()
     {
-        IReadOnlyList<ModuleParameter> named = NamedParameters();
-        var entries = new KeyValuePair<string, Tensor<float>>[named.Count];
+        Refresh();
+        StateEntry[] state = _stateEntries!;
+        var entries = new KeyValuePair<string, Tensor<float>>[state.Length];
         for (int i = 0; i < entries.Length; i++)
         {
-            Tensor<float> value = named[i].Value;
-            entries[i] = new(named[i].Name, Tensor.From<float>(value.Data, value.Shape));
+            Tensor<float> value = state[i].Value;
+            entries[i] = new(state[i].Name, Tensor.From<float>(value.Data, value.Shape));
         }
 
         return StateDict.FromOwned(entries);
     }
 
     /// <summary>
-    /// Copies the values of <paramref name="state"/> into this module's parameters (PyTorch's
-    /// <c>load_state_dict(strict=True)</c>). All or nothing: every key and shape is checked before any
-    /// parameter changes. Gradients and the graph are left alone; the copy is not recorded.
+    /// Copies the values of <paramref name="state"/> into this module's parameters and buffers (PyTorch's
+    /// <c>load_state_dict(strict=True)</c>, except for buffers: a buffer without an entry keeps its value, so that parameters
+    /// saved before a module type gained a buffer still load). All or nothing: every key and shape is checked before anything
+    /// changes. Gradients and the graph are left alone; the copy is not recorded.
     /// </summary>
     /// <exception cref="InvalidDataException">
-    /// A parameter has no entry (missing key), an entry names no parameter (unexpected key), or an entry's
-    /// shape differs from its parameter's; the message lists every such key with the expected and found shapes.
+    /// A parameter has no entry (missing key), an entry names no parameter or buffer (unexpected key), or an entry's shape
+    /// differs from its parameter's or buffer's; the message lists every such key with the expected and found shapes.
     /// </exception>
     public void LoadStateDict(StateDict state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        IReadOnlyList<ModuleParameter> named = NamedParameters();
+        Refresh();
+        StateEntry[] entries = _stateEntries!;
         var problems = new List<string>();
         var expectedKeys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (ModuleParameter parameter in named)
+        foreach (StateEntry entry in entries)
         {
-            expectedKeys.Add(parameter.Name);
-            if (!state.TryGetValue(parameter.Name, out Tensor<float>? value))
+            expectedKeys.Add(entry.Name);
+            if (!state.TryGetValue(entry.Name, out Tensor<float>? value))
             {
-                problems.Add($"missing key '{parameter.Name}' (a parameter of shape {Shapes.Format(parameter.Value.Shape)} has no saved value)");
+                if (!entry.IsBuffer)
+                {
+                    problems.Add($"missing key '{entry.Name}' (a parameter of shape {Shapes.Format(entry.Value.Shape)} has no saved value)");
+                }
             }
-            else if (!value.Shape.SequenceEqual(parameter.Value.Shape))
+            else if (!value.Shape.SequenceEqual(entry.Value.Shape))
             {
-                problems.Add($"shape mismatch for '{parameter.Name}': the module expects {Shapes.Format(parameter.Value.Shape)} but the saved value is {Shapes.Format(value.Shape)}");
+                problems.Add($"shape mismatch for '{entry.Name}': the module expects {Shapes.Format(entry.Value.Shape)} but the saved value is {Shapes.Format(value.Shape)}");
             }
         }
 
@@ -172,7 +241,7 @@ public abstract class Module
         {
             if (!expectedKeys.Contains(key))
             {
-                problems.Add($"unexpected key '{key}' (the module has no parameter of that name)");
+                problems.Add($"unexpected key '{key}' (the module has no parameter or buffer of that name)");
             }
         }
 
@@ -185,15 +254,18 @@ public abstract class Module
 
         using (Autograd.NoGrad())
         {
-            foreach (ModuleParameter parameter in named)
+            foreach (StateEntry entry in entries)
             {
-                parameter.Value.CopyFrom(state[parameter.Name].Data);
+                if (state.TryGetValue(entry.Name, out Tensor<float>? value))
+                {
+                    entry.Value.CopyFrom(value.Data);
+                }
             }
         }
     }
 
     /// <summary>
-    /// Writes every parameter under its qualified name to <paramref name="stream"/> in the checksummed
+    /// Writes every parameter and buffer under its qualified name to <paramref name="stream"/> in the checksummed
     /// format of <see cref="StateDict.Save"/> (PyTorch's <c>torch.save(model.state_dict(), f)</c>).
     /// The stream is left open.
     /// </summary>
@@ -201,14 +273,15 @@ public abstract class Module
     public void SaveParameters(Stream stream) => GetStateDict().Save(stream);
 
     /// <summary>
-    /// Reads parameters written by <see cref="SaveParameters"/> and copies them into this module
-    /// (PyTorch's <c>model.load_state_dict(torch.load(f))</c>). All or nothing: the whole stream is read
+    /// Reads parameters and buffers written by <see cref="SaveParameters"/> and copies them into this module
+    /// (PyTorch's <c>model.load_state_dict(torch.load(f))</c>), as <see cref="LoadStateDict"/> does (a buffer the stream
+    /// lacks keeps its value). All or nothing: the whole stream is read
     /// and its checksum verified, and every key and shape checked, before any parameter changes.
     /// The stream is left open, positioned after the saved parameters.
     /// </summary>
     /// <exception cref="InvalidDataException">
     /// The stream is damaged (bad magic, unsupported version, truncated, checksum mismatch) or does not fit
-    /// the module (missing key, unexpected key, shape mismatch); the message says which.
+    /// the module (missing parameter, unexpected key, shape mismatch); the message says which.
     /// </exception>
     /// <exception cref="ArgumentException">The stream is not readable.</exception>
     public void LoadParameters(Stream stream) => LoadStateDict(StateDict.Load(stream));
@@ -217,7 +290,7 @@ public abstract class Module
     /// Registers a trainable tensor of this module under <paramref name="name"/> (PyTorch's
     /// <c>register_parameter</c>). Call once per parameter, in the constructor, in a fixed order.
     /// </summary>
-    /// <param name="name">The local name, such as <c>weight</c>: not empty, no dot, unique among this module's parameters and children.</param>
+    /// <param name="name">The local name, such as <c>weight</c>: not empty, no dot, unique among this module's parameters, buffers and children.</param>
     /// <param name="tensor">A leaf tensor with <see cref="Tensor{T}.RequiresGrad"/> = <see langword="true"/>.</param>
     /// <param name="kind">Whether it is a weight (decayed by default) or a bias (not decayed by default).</param>
     /// <returns><paramref name="tensor"/>, for assignment to a field.</returns>
@@ -231,11 +304,44 @@ public abstract class Module
     }
 
     /// <summary>
+    /// Registers a buffer of this module under <paramref name="name"/> (PyTorch's <c>register_buffer</c>): state that the forward
+    /// pass may read or update (such as running statistics) and that is saved and loaded with the parameters, but is not trained.
+    /// Call once per buffer, in the constructor, in a fixed order. To change its values later, write into this tensor in place
+    /// (as a running statistic is updated): the module keeps the tensor registered here, and loading copies into it.
+    /// </summary>
+    /// <param name="name">The local name, such as <c>mean</c>: not empty, no dot, unique among this module's parameters, buffers and children.</param>
+    /// <param name="tensor">A tensor of rank 0 to 2 (the ranks <see cref="StateDict"/> saves) that does not require grad.</param>
+    /// <returns><paramref name="tensor"/>, for assignment to a field.</returns>
+    /// <exception cref="ArgumentException">The name is empty, contains a dot or is taken, or the tensor requires grad (register it with <see cref="RegisterParameter"/> to train it) or has a rank above 2.</exception>
+    protected Tensor<float> RegisterBuffer(string name, Tensor<float> tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        CheckName(name);
+        if (tensor.RequiresGrad)
+        {
+            throw new ArgumentException(
+                $"The buffer '{name}' of {GetType().Name} requires grad, but a buffer is not trained. Register a trained tensor with RegisterParameter, or pass one created with requiresGrad: false.",
+                nameof(tensor));
+        }
+
+        if (tensor.Rank > 2)
+        {
+            throw new ArgumentException(
+                $"The buffer '{name}' of {GetType().Name} has rank {tensor.Rank} ({Shapes.Format(tensor.Shape)}); saved state holds tensors of rank 0 to 2. Reshape it to at most two dimensions.",
+                nameof(tensor));
+        }
+
+        _buffers.Add(new(name, tensor));
+        Interlocked.Increment(ref s_structureVersion);
+        return tensor;
+    }
+
+    /// <summary>
     /// Registers <paramref name="child"/> under <paramref name="name"/> (PyTorch's <c>add_module</c>): its
     /// parameters join this module's with the prefix <c>name.</c>, and <see cref="Train"/> / <see cref="Eval"/> reach it.
     /// Call once per child, in the constructor, in a fixed order.
     /// </summary>
-    /// <param name="name">The local name, such as <c>0</c> or <c>layers</c>: not empty, no dot, unique among this module's parameters and children.</param>
+    /// <param name="name">The local name, such as <c>0</c> or <c>layers</c>: not empty, no dot, unique among this module's parameters, buffers and children.</param>
     /// <param name="child">The child module; it must not contain this module.</param>
     /// <returns><paramref name="child"/>, for assignment to a field.</returns>
     /// <exception cref="ArgumentException">The name is empty, contains a dot or is taken, or the child is this module or one of its ancestors.</exception>
@@ -256,8 +362,33 @@ public abstract class Module
         return child;
     }
 
+    /// <summary>
+    /// Whether this module's own forward pass (its children aside, which answer for themselves) reads <see cref="IsTraining"/>,
+    /// as <see cref="Dropout"/> does; <see cref="DependsOnTrainingMode"/> aggregates it over the tree. Default: <see langword="false"/>.
+    /// </summary>
+    protected virtual bool ReadsTrainingMode => false;
+
     /// <summary>The module's settings for <see cref="ToString"/> (PyTorch's <c>extra_repr</c>), such as <c>inputs: 3, outputs: 2, bias: true</c>. Default: empty.</summary>
     protected virtual string DescribeSettings() => string.Empty;
+
+    /// <summary>
+    /// Writes this module's settings into its <see cref="ModuleFormat"/> record, after the type tag (children through
+    /// <see cref="ModuleRecordWriter.WriteChild"/>); the type's static <c>ReadRecord</c>, registered with its tag in
+    /// <see cref="ModuleRecordTypes"/>, reads them back. Default: no settings. Only types registered there are saved.
+    /// </summary>
+    internal virtual void WriteRecord(ModuleRecordWriter writer)
+    {
+    }
+
+    /// <summary>
+    /// Lowers this module into the dense layers of an <see cref="InferenceNetwork"/> (its evaluation-mode forward pass): a
+    /// linear layer adds a dense layer, an activation attaches its compiled kernel (which also knows its ONNX form) to the layer
+    /// before it, a container lowers its children in order. Default: the type defines no compiled form, and the message says so.
+    /// </summary>
+    /// <param name="lowering">Collects the layers.</param>
+    /// <param name="path">This module's qualified name in the tree (<c>layers.2</c>; empty for the root), for messages.</param>
+    /// <returns>Why the module cannot be compiled (naming its type and path), or <see langword="null"/>.</returns>
+    internal virtual string? LowerForInference(InferenceLowering lowering, string path) => InferenceLowering.CannotLower(this, path);
 
     private void Refresh()
     {
@@ -268,7 +399,9 @@ public abstract class Module
         }
 
         var named = new List<ModuleParameter>();
-        Collect(prefix: string.Empty, named, new HashSet<Tensor<float>>(ReferenceEqualityComparer.Instance));
+        var buffers = new List<KeyValuePair<string, Tensor<float>>>();
+        var state = new List<StateEntry>();
+        Collect(prefix: string.Empty, named, buffers, state, new HashSet<Tensor<float>>(ReferenceEqualityComparer.Instance));
         var values = new Tensor<float>[named.Count];
         for (int i = 0; i < values.Length; i++)
         {
@@ -277,6 +410,8 @@ public abstract class Module
 
         _namedParameters = named.AsReadOnly();
         _parameterValues = Array.AsReadOnly(values);
+        _namedBuffers = buffers.AsReadOnly();
+        _stateEntries = [.. state];
         _cachedVersion = version;
     }
 
@@ -293,6 +428,14 @@ public abstract class Module
             if (parameter.Name == name)
             {
                 throw new ArgumentException($"{GetType().Name} already has a parameter named '{name}'.", nameof(name));
+            }
+        }
+
+        foreach (KeyValuePair<string, Tensor<float>> buffer in _buffers)
+        {
+            if (buffer.Key == name)
+            {
+                throw new ArgumentException($"{GetType().Name} already has a buffer named '{name}'.", nameof(name));
             }
         }
 
@@ -323,19 +466,33 @@ public abstract class Module
         return false;
     }
 
-    private void Collect(string prefix, List<ModuleParameter> result, HashSet<Tensor<float>> seen)
+    private void Collect(string prefix, List<ModuleParameter> parameters, List<KeyValuePair<string, Tensor<float>>> buffers, List<StateEntry> state, HashSet<Tensor<float>> seen)
     {
         foreach (ModuleParameter parameter in _parameters)
         {
             if (seen.Add(parameter.Value))
             {
-                result.Add(prefix.Length == 0 ? parameter : parameter.WithPrefix(prefix));
+                ModuleParameter named = prefix.Length == 0 ? parameter : parameter.WithPrefix(prefix);
+                parameters.Add(named);
+                state.Add(new StateEntry(named.Name, named.Value, IsBuffer: false));
+            }
+        }
+
+        foreach (KeyValuePair<string, Tensor<float>> buffer in _buffers)
+        {
+            if (seen.Add(buffer.Value))
+            {
+                buffers.Add(new(prefix + buffer.Key, buffer.Value));
+                state.Add(new StateEntry(prefix + buffer.Key, buffer.Value, IsBuffer: true));
             }
         }
 
         foreach (KeyValuePair<string, Module> child in _children)
         {
-            child.Value.Collect(prefix + child.Key + ".", result, seen);
+            child.Value.Collect(prefix + child.Key + ".", parameters, buffers, state, seen);
         }
     }
+
+    /// <summary>One entry of the state dictionary: a parameter's or buffer's qualified name and tensor.</summary>
+    private readonly record struct StateEntry(string Name, Tensor<float> Value, bool IsBuffer);
 }

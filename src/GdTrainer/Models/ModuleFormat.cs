@@ -2,6 +2,7 @@ namespace GdTrainer.Models;
 
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// Saves a module's architecture together with its parameters, and rebuilds it from those bytes in another
@@ -13,8 +14,9 @@ using System.Security.Cryptography;
 /// Describable types (format version 1): <see cref="Linear"/> (inputs, outputs, bias or not), <see cref="LinearModel"/>
 /// (input size), <see cref="Mlp"/> (inputs, hidden widths, outputs, activation, dropout probability),
 /// <see cref="Sequential"/> (its children, recursively), <see cref="Relu"/>, <see cref="LeakyRelu"/> (negative slope),
-/// <see cref="Gelu"/> (tanh approximation or not), <see cref="Tanh"/>, <see cref="Sigmoid"/> and <see cref="Dropout"/>
-/// (probability). Anything else, such as a user's own <see cref="Module"/> subclass, is rejected when saving.
+/// <see cref="Gelu"/> (tanh approximation or not), <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="Dropout"/>
+/// (probability) and <see cref="Silu"/>. Anything else, such as a user's own <see cref="Module"/> subclass, is rejected when
+/// saving. Each type writes and reads its own record: its settings, after its type tag below.
 /// </para>
 /// <para>Layout, version 1 (all integers and floats little-endian):</para>
 /// <list type="number">
@@ -28,8 +30,9 @@ using System.Security.Cryptography;
 /// each hidden width int32, outputs int32, activation byte (the <see cref="Activation"/> value), dropout float32;
 /// <see cref="Sequential"/> (4): child count int32, then each child's record; <see cref="Relu"/> (5); <see cref="LeakyRelu"/>
 /// (6): negative slope float32; <see cref="Gelu"/> (7): tanh approximation byte 0/1; <see cref="Tanh"/> (8);
-/// <see cref="Sigmoid"/> (9); <see cref="Dropout"/> (10): probability float32. The parameters follow as one record of
-/// <see cref="StateDict.Save"/>, keyed as <see cref="Module.NamedParameters"/>, and end the payload.</description></item>
+/// <see cref="Sigmoid"/> (9); <see cref="Dropout"/> (10): probability float32; <see cref="Silu"/> (11). The parameters (and
+/// buffers, if any module has them) follow as one record of <see cref="StateDict.Save"/>, keyed as <see cref="Module.GetStateDict"/>,
+/// and end the payload.</description></item>
 /// </list>
 /// <para>
 /// Loading reads the whole record and verifies the checksum before it parses anything, checks every size against
@@ -50,26 +53,9 @@ public static class ModuleFormat
     private const int PrefixLength = HeaderLength + ChecksumLength;
 
     /// <summary>Deeper nesting than this is rejected on save and on load, so a forged record cannot exhaust the stack.</summary>
-    private const int MaximumDepth = 64;
-
-    private const string SupportedTypes =
-        "Linear, LinearModel, Mlp, Sequential, Relu, LeakyRelu, Gelu, Tanh, Sigmoid, Dropout";
+    internal const int MaximumDepth = 64;
 
     private static readonly byte[] s_magic = "GDTM"u8.ToArray();
-
-    private enum Tag : byte
-    {
-        Linear = 1,
-        LinearModel = 2,
-        Mlp = 3,
-        Sequential = 4,
-        Relu = 5,
-        LeakyRelu = 6,
-        Gelu = 7,
-        Tanh = 8,
-        Sigmoid = 9,
-        Dropout = 10,
-    }
 
     /// <summary>The module's architecture and parameters in the format described on <see cref="ModuleFormat"/>.</summary>
     /// <param name="module">A module built only from the describable types.</param>
@@ -103,8 +89,7 @@ public static class ModuleFormat
         using var payload = new MemoryStream();
         using (var writer = new BinaryWriter(payload, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            var seen = new Dictionary<Module, string>(ReferenceEqualityComparer.Instance);
-            Describe(module, path: string.Empty, depth: 0, writer, seen);
+            new ModuleRecordWriter(writer).WriteModule(module);
         }
 
         module.GetStateDict().Save(payload);
@@ -218,10 +203,10 @@ public static class ModuleFormat
         }
 
         // The checksum matched, so what follows fails only on a writer bug or a forged record; it still fails clearly.
-        var reader = new RecordReader(payload, Damaged);
-        Description description = ReadDescription(ref reader, path: string.Empty, depth: 0);
+        var reader = new ModuleRecordReader(new RecordReader(payload, Damaged));
+        ModuleRecord record = reader.ReadModule();
         ReadOnlySpan<byte> parameters = payload[reader.Position..];
-        double parameterCount = description.ParameterCount();
+        double parameterCount = record.ParameterCount;
         if (parameterCount > parameters.Length / 4)
         {
             throw Damaged($"the architecture has {parameterCount} parameters, but only {parameters.Length} bytes remain for their values");
@@ -230,7 +215,7 @@ public static class ModuleFormat
         Module module;
         try
         {
-            module = description.Build();
+            module = record.Build();
         }
         catch (ArgumentException exception)
         {
@@ -269,269 +254,10 @@ public static class ModuleFormat
         return hash.GetHashAndReset();
     }
 
-    private static void Describe(Module module, string path, int depth, BinaryWriter writer, Dictionary<Module, string> seen)
-    {
-        string where = path.Length == 0 ? "the root module" : $"'{path}'";
-        if (depth > MaximumDepth)
-        {
-            throw new NotSupportedException($"The module at {where} is nested more than {MaximumDepth} levels deep; ModuleFormat saves at most {MaximumDepth} levels.");
-        }
-
-        if (!seen.TryAdd(module, path))
-        {
-            throw new NotSupportedException(
-                $"The same {module.GetType().Name} instance appears at {where} and at '{seen[module]}' (shared parameters), which ModuleFormat " +
-                "cannot describe: a loaded model would have two independent copies. Save the parameters with Module.SaveParameters instead.");
-        }
-
-        switch (module)
-        {
-            case Linear linear:
-                writer.Write((byte)Tag.Linear);
-                writer.Write(linear.InputSize);
-                writer.Write(linear.OutputSize);
-                writer.Write(linear.Bias is not null);
-                break;
-            case LinearModel linearModel:
-                writer.Write((byte)Tag.LinearModel);
-                writer.Write(linearModel.InputSize);
-                break;
-            case Mlp mlp:
-                writer.Write((byte)Tag.Mlp);
-                writer.Write(mlp.InputSize);
-                writer.Write(mlp.HiddenSizes.Count);
-                foreach (int width in mlp.HiddenSizes)
-                {
-                    writer.Write(width);
-                }
-
-                writer.Write(mlp.OutputSize);
-                writer.Write((byte)mlp.ActivationFunction);
-                writer.Write(mlp.DropoutProbability);
-                break;
-            case Sequential sequential:
-                writer.Write((byte)Tag.Sequential);
-                writer.Write(sequential.Count);
-                IReadOnlyList<KeyValuePair<string, Module>> children = sequential.NamedChildren();
-                for (int i = 0; i < children.Count; i++)
-                {
-                    Describe(children[i].Value, path.Length == 0 ? children[i].Key : $"{path}.{children[i].Key}", depth + 1, writer, seen);
-                }
-
-                break;
-            case Relu:
-                writer.Write((byte)Tag.Relu);
-                break;
-            case LeakyRelu leakyRelu:
-                writer.Write((byte)Tag.LeakyRelu);
-                writer.Write(leakyRelu.NegativeSlope);
-                break;
-            case Gelu gelu:
-                writer.Write((byte)Tag.Gelu);
-                writer.Write(gelu.TanhApproximation);
-                break;
-            case Tanh:
-                writer.Write((byte)Tag.Tanh);
-                break;
-            case Sigmoid:
-                writer.Write((byte)Tag.Sigmoid);
-                break;
-            case Dropout dropout:
-                writer.Write((byte)Tag.Dropout);
-                writer.Write(dropout.Probability);
-                break;
-            default:
-                throw new NotSupportedException(
-                    $"ModuleFormat cannot describe the module at {where} of type {module.GetType().FullName}: it saves only the " +
-                    $"library's own module types ({SupportedTypes}). Build the model from those types, or save its parameters with " +
-                    "Module.SaveParameters and rebuild the module in code before loading them.");
-        }
-    }
-
-    private static Description ReadDescription(ref RecordReader reader, string path, int depth)
-    {
-        string where = path.Length == 0 ? "the root module" : $"module '{path}'";
-        if (depth > MaximumDepth)
-        {
-            throw Damaged($"{where} is nested more than {MaximumDepth} levels deep");
-        }
-
-        byte tag = reader.Byte($"type tag of {where}");
-        switch ((Tag)tag)
-        {
-            case Tag.Linear:
-                {
-                    int inputs = reader.Size($"input count of {where}");
-                    int outputs = reader.Size($"output count of {where}");
-                    bool bias = reader.Flag($"bias flag of {where}");
-                    return new Description(Tag.Linear) { Inputs = inputs, Outputs = outputs, Flag = bias };
-                }
-
-            case Tag.LinearModel:
-                return new Description(Tag.LinearModel) { Inputs = reader.Size($"input size of {where}") };
-            case Tag.Mlp:
-                {
-                    int inputs = reader.Size($"input count of {where}");
-                    int hiddenCount = reader.Int32($"hidden layer count of {where}");
-                    if (hiddenCount < 0 || hiddenCount > reader.Remaining / 4)
-                    {
-                        throw Damaged($"{where} states {hiddenCount} hidden layers, more than the remaining {reader.Remaining} bytes can describe");
-                    }
-
-                    var hidden = new int[hiddenCount];
-                    for (int i = 0; i < hidden.Length; i++)
-                    {
-                        hidden[i] = reader.Size($"hidden width {i} of {where}");
-                    }
-
-                    int outputs = reader.Size($"output count of {where}");
-                    byte activation = reader.Byte($"activation of {where}");
-                    if (!Enum.IsDefined((Activation)activation))
-                    {
-                        throw Damaged($"{where} names activation {activation}, which is not one of the {nameof(Activation)} values");
-                    }
-
-                    float dropout = reader.Single($"dropout probability of {where}");
-                    if (!(dropout >= 0f && dropout < 1f))
-                    {
-                        throw Damaged($"{where} has the dropout probability {dropout}, outside [0, 1)");
-                    }
-
-                    return new Description(Tag.Mlp) { Inputs = inputs, Hidden = hidden, Outputs = outputs, Activation = (Activation)activation, Value = dropout };
-                }
-
-            case Tag.Sequential:
-                {
-                    int count = reader.Int32($"child count of {where}");
-                    if (count < 1 || count > reader.Remaining)
-                    {
-                        throw Damaged($"{where} states {count} children; a Sequential has at least 1, and each takes at least one of the remaining {reader.Remaining} bytes");
-                    }
-
-                    var children = new Description[count];
-                    for (int i = 0; i < count; i++)
-                    {
-                        string childPath = path.Length == 0 ? $"{i}" : $"{path}.{i}";
-                        children[i] = ReadDescription(ref reader, childPath, depth + 1);
-                    }
-
-                    return new Description(Tag.Sequential) { Children = children };
-                }
-
-            case Tag.Relu:
-            case Tag.Tanh:
-            case Tag.Sigmoid:
-                return new Description((Tag)tag);
-            case Tag.LeakyRelu:
-                {
-                    float slope = reader.Single($"negative slope of {where}");
-                    return float.IsFinite(slope)
-                        ? new Description(Tag.LeakyRelu) { Value = slope }
-                        : throw Damaged($"{where} has the negative slope {slope}, which is not finite");
-                }
-
-            case Tag.Gelu:
-                return new Description(Tag.Gelu) { Flag = reader.Flag($"tanh approximation flag of {where}") };
-            case Tag.Dropout:
-                {
-                    float probability = reader.Single($"probability of {where}");
-                    return probability >= 0f && probability <= 1f
-                        ? new Description(Tag.Dropout) { Value = probability }
-                        : throw Damaged($"{where} has the dropout probability {probability}, outside [0, 1]");
-                }
-
-            default:
-                throw Damaged($"{where} has the type tag {tag}, which format version {FormatVersion} does not define");
-        }
-    }
-
     private static InvalidDataException Truncated(string detail) =>
         new($"The saved model is truncated: {detail}. The file was cut short (an interrupted copy or save); restore it from a good copy.");
 
-    private static InvalidDataException Damaged(string detail) =>
+    /// <summary>The error for a record that is damaged (or forged): what every module's record reader throws.</summary>
+    internal static InvalidDataException Damaged(string detail) =>
         new($"The saved model is damaged: {detail}. Restore the file from a good copy.");
-
-    /// <summary>One module's record as read, before anything is allocated for its parameters.</summary>
-    private sealed class Description(Tag tag)
-    {
-        public Tag Tag { get; } = tag;
-
-        public int Inputs { get; init; }
-
-        public int Outputs { get; init; }
-
-        public bool Flag { get; init; }
-
-        public float Value { get; init; }
-
-        public int[] Hidden { get; init; } = [];
-
-        public Activation Activation { get; init; }
-
-        public Description[] Children { get; init; } = [];
-
-        /// <summary>The number of parameter values the module will hold, in double so that a forged record's sizes cannot overflow it.</summary>
-        public double ParameterCount()
-        {
-            switch (Tag)
-            {
-                case Tag.Linear:
-                    return ((double)Inputs * Outputs) + (Flag ? Outputs : 0);
-                case Tag.LinearModel:
-                    return (double)Inputs + 1;
-                case Tag.Mlp:
-                    {
-                        double count = 0;
-                        double width = Inputs;
-                        foreach (int next in Hidden)
-                        {
-                            count += (width * next) + next;
-                            width = next;
-                        }
-
-                        return count + (width * Outputs) + Outputs;
-                    }
-
-                case Tag.Sequential:
-                    {
-                        double count = 0;
-                        foreach (Description child in Children)
-                        {
-                            count += child.ParameterCount();
-                        }
-
-                        return count;
-                    }
-
-                default:
-                    return 0;
-            }
-        }
-
-        public Module Build() => Tag switch
-        {
-            Tag.Linear => new Linear(Inputs, Outputs, Flag),
-            Tag.LinearModel => new LinearModel(Inputs),
-            Tag.Mlp => new Mlp(Inputs, Hidden, Outputs, Activation, Value),
-            Tag.Sequential => new Sequential(BuildChildren()),
-            Tag.Relu => new Relu(),
-            Tag.LeakyRelu => new LeakyRelu(Value),
-            Tag.Gelu => new Gelu(Flag),
-            Tag.Tanh => new Tanh(),
-            Tag.Sigmoid => new Sigmoid(),
-            Tag.Dropout => new Dropout(Value),
-            _ => throw new InvalidOperationException($"Unhandled tag {Tag}."),
-        };
-
-        private Module[] BuildChildren()
-        {
-            var modules = new Module[Children.Length];
-            for (int i = 0; i < modules.Length; i++)
-            {
-                modules[i] = Children[i].Build();
-            }
-
-            return modules;
-        }
-    }
 }

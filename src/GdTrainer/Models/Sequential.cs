@@ -2,6 +2,8 @@ namespace GdTrainer.Models;
 
 using System.Globalization;
 using GdTrainer.Autograd;
+using GdTrainer.Models.Lowering;
+using GdTrainer.Models.Records;
 
 /// <summary>
 /// A chain of modules applied in order (PyTorch's <c>nn.Sequential</c>): the output of each is the input
@@ -42,6 +44,9 @@ public sealed class Sequential : Module
     /// <exception cref="IndexOutOfRangeException">The index is outside <c>[0, Count)</c>.</exception>
     public Module this[int index] => _modules[index];
 
+    /// <summary>The last module's output bias (null when it is an activation or has no bias).</summary>
+    public override Tensor<float>? OutputBias => _modules[^1].OutputBias;
+
     /// <summary>Applies every module in order.</summary>
     /// <param name="input">The input of the first module, usually <c>[n, d]</c>.</param>
     /// <returns>The output of the last module.</returns>
@@ -56,5 +61,50 @@ public sealed class Sequential : Module
         }
 
         return output;
+    }
+
+    /// <summary>Each module in order.</summary>
+    internal override string? LowerForInference(InferenceLowering lowering, string path)
+    {
+        foreach (KeyValuePair<string, Module> child in NamedChildren())
+        {
+            if (lowering.LowerChild(path, child.Key, child.Value) is { } problem)
+            {
+                return problem;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Format record (tag 4): child count int32, then each child's record (its tag and settings) in order.</summary>
+    internal override void WriteRecord(ModuleRecordWriter writer)
+    {
+        writer.Write(Count);
+        foreach (KeyValuePair<string, Module> child in NamedChildren())
+        {
+            writer.WriteChild(child.Key, child.Value);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteRecord"/> writes.</summary>
+    internal static ModuleRecord ReadRecord(ref ModuleRecordReader reader)
+    {
+        int count = reader.Int32("child count");
+        if (count < 1 || count > reader.Remaining)
+        {
+            throw ModuleRecordReader.Damaged(
+                $"{reader.Where} states {count} children; a Sequential has at least 1, and each takes at least one of the remaining {reader.Remaining} bytes");
+        }
+
+        var children = new ModuleRecord[count];
+        double parameterCount = 0;
+        for (int i = 0; i < count; i++)
+        {
+            children[i] = reader.ReadChild(i.ToString(CultureInfo.InvariantCulture));
+            parameterCount += children[i].ParameterCount;
+        }
+
+        return new ModuleRecord(parameterCount, () => new Sequential([.. children.Select(child => child.Build())]));
     }
 }

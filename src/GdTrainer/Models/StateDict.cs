@@ -7,7 +7,7 @@ using System.Text;
 using GdTrainer.Autograd;
 
 /// <summary>
-/// Named parameter values in a fixed order (PyTorch's <c>state_dict</c>): what
+/// Named parameter and buffer values in a fixed order (PyTorch's <c>state_dict</c>): what
 /// <see cref="Module.GetStateDict"/> returns and <see cref="Module.LoadStateDict"/> restores, and what
 /// <see cref="Save"/> / <see cref="Load"/> write to and read from a stream. The tensors are private copies
 /// that do not require grad.

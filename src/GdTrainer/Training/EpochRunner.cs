@@ -61,7 +61,7 @@ internal sealed class EpochRunner
         _schedule = schedule;
         _maxGradientNorm = maxGradientNorm;
         _plan = source.Plan(batchSize);
-        _hasTrainingOnlyLayers = HasDropout(model);
+        _hasTrainingOnlyLayers = model.DependsOnTrainingMode;
     }
 
     /// <summary>The rows per batch (the last batch may hold fewer).</summary>
@@ -276,24 +276,5 @@ internal sealed class EpochRunner
         }
 
         return sum;
-    }
-
-    /// <summary>Whether the model behaves differently in training (dropout), so that a loss measured while training is not the model's loss.</summary>
-    private static bool HasDropout(Module module)
-    {
-        if (module is Dropout)
-        {
-            return true;
-        }
-
-        foreach (KeyValuePair<string, Module> child in module.NamedChildren())
-        {
-            if (HasDropout(child.Value))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }

@@ -121,7 +121,7 @@ public sealed class ModuleTrainer
         var runner = new EpochRunner(model, loss, optimizer, training, batchSize, random, schedule, settings.MaxGradientNorm);
         if (settings.Logger is { } logger)
         {
-            TrainingLog.TrainingStarted(logger, DescribeModel(model), trainingRows, training.FeatureCount, validation?.RowCount ?? 0, settings.NumberOfEpochs, batchSize,
+            TrainingLog.TrainingStarted(logger, model.Describe(), trainingRows, training.FeatureCount, validation?.RowCount ?? 0, settings.NumberOfEpochs, batchSize,
                 optimizerSettings.Name, learningRate, loss.GetType().Name);
         }
 
@@ -440,11 +440,4 @@ public sealed class ModuleTrainer
             }
         }
     }
-
-    private static string DescribeModel(Module model) => model switch
-    {
-        LinearModel => "the linear model",
-        Mlp mlp => $"an MLP {mlp.InputSize} -> {string.Join(" -> ", mlp.HiddenSizes)} ({mlp.ActivationFunction}) -> {mlp.OutputSize}",
-        _ => model.GetType().Name,
-    };
 }

@@ -54,6 +54,46 @@ internal sealed class LeakyReluNode<T>(Tensor<T> input, T negativeSlope) : Unary
     }
 }
 
+/// <summary>
+/// The sigmoid linear unit <c>x sigmoid(x)</c> (PyTorch's <c>F.silu</c>, also called swish); derivative
+/// <c>s + x s (1 - s) = s (1 + x (1 - s))</c> with <c>s = sigmoid(x)</c>, recomputed from the saved input.
+/// </summary>
+internal sealed class SiluNode<T>(Tensor<T> input) : UnaryNode<T>(input)
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static readonly Func<Tensor<T>, UnaryNode<T>> s_create = x => new SiluNode<T>(x);
+
+    internal override string Name => "Silu";
+
+    // Two vectorised passes; the compiled scorer (Models/Silu) applies the same two, so both give the same bits.
+    internal static Tensor<T> Forward(Tensor<T> x) => Forward(x, s_create, static (source, destination) =>
+    {
+        TensorPrimitives.Sigmoid(source, destination);
+        TensorPrimitives.Multiply(destination, source, destination);
+    });
+
+    protected override void Derivative(Span<T> destination)
+    {
+        ReadOnlySpan<T> x = SavedFirst.Data;
+        TensorPrimitives.Sigmoid(x, destination);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            for (; i <= x.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var s = new Vector<T>(destination.Slice(i));
+                (s * (Vector<T>.One + (new Vector<T>(x.Slice(i)) * (Vector<T>.One - s)))).CopyTo(destination.Slice(i));
+            }
+        }
+
+        for (; i < x.Length; i++)
+        {
+            T s = destination[i];
+            destination[i] = s * (T.One + (x[i] * (T.One - s)));
+        }
+    }
+}
+
 /// <summary><c>x^2</c> (PyTorch's <c>torch.square</c>); derivative <c>2x</c>.</summary>
 internal sealed class SquareNode<T>(Tensor<T> input) : UnaryNode<T>(input)
     where T : unmanaged, IFloatingPointIeee754<T>

@@ -14,10 +14,11 @@ using Onnx;
 /// <c>Score</c>, <c>float [N, 1]</c>: one column per row, the shape ML.NET's own ONNX export gives a scalar column such as a
 /// regression trainer's <c>Score</c>, so graphs from both read the same way (and reshaping to <c>[N]</c> would cost a node for
 /// nothing). Each layer of <see cref="GradientDescentModelParameters.Layers"/> (the feature standardisation is already folded
-/// into the first) becomes a <c>Gemm</c> (<c>x W + b</c>, <c>W</c> stored <c>[inputs, outputs]</c>) followed by its activation:
-/// <c>Relu</c>, <c>LeakyRelu</c> (attribute <c>alpha</c> = the slope), <c>Tanh</c>, <c>Sigmoid</c>, and GELU as a subgraph of
-/// elementary operators (ONNX has a <c>Gelu</c> operator only from opset 20): the exact form
-/// <c>0.5 x (1 + Erf(x / sqrt 2))</c>, or the tanh form <c>0.5 x (1 + Tanh(sqrt(2/pi) (x + 0.044715 x^3)))</c>.
+/// into the first) becomes a <c>Gemm</c> (<c>x W + b</c>, <c>W</c> stored <c>[inputs, outputs]</c>) followed by its activation,
+/// in the form the activation's module type defines: <c>Relu</c>, <c>LeakyRelu</c> (attribute <c>alpha</c> = the slope),
+/// <c>Tanh</c>, <c>Sigmoid</c>, or a subgraph of elementary operators where ONNX's own operator is younger than opset 17 or
+/// missing (GELU: the exact form <c>0.5 x (1 + Erf(x / sqrt 2))</c>, or the tanh form
+/// <c>0.5 x (1 + Tanh(sqrt(2/pi) (x + 0.044715 x^3)))</c>; ONNX has a <c>Gelu</c> operator only from opset 20).
 /// </para>
 /// <para>
 /// Classification outputs, with ML.NET's column names and the in-memory transformers' rules. Binary: <c>PredictedLabel</c> bool

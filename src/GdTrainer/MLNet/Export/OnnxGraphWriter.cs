@@ -3,15 +3,17 @@ namespace GdTrainer.MLNet;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using GdTrainer.Models;
+using GdTrainer.Models.Lowering;
 using Google.Protobuf;
 using Onnx;
 
 /// <summary>
 /// Builds the ONNX graph of a dense network: nodes, initializers and outputs, either as a model of its own or appended to a
 /// featurizer model exported by ML.NET. Every name it adds starts with <see cref="Prefix"/>, so it cannot collide with the
-/// featurizer's.
+/// featurizer's. The layers write themselves (<see cref="DenseLayer"/> and its activation) through <see cref="IOnnxGraphBuilder"/>,
+/// which this writer implements over ONNX's protobuf types.
 /// </summary>
-internal sealed class OnnxGraphWriter
+internal sealed class OnnxGraphWriter : IOnnxGraphBuilder
 {
     /// <summary>The prefix of every node, value and initializer name this writer adds (outputs aside).</summary>
     internal const string Prefix = "GdTrainer/";
@@ -113,19 +115,17 @@ internal sealed class OnnxGraphWriter
         return new OnnxGraphWriter(model, feature.Name);
     }
 
-    /// <summary>Appends <c>Gemm</c> + activation per layer, reading <see cref="FeatureValue"/>; returns the last value's name (<c>[N, outputs]</c>).</summary>
+    /// <summary>
+    /// Appends each layer as it writes itself (a <c>Gemm</c> and its activation's nodes), reading <see cref="FeatureValue"/>;
+    /// returns the last value's name (<c>[N, outputs]</c>).
+    /// </summary>
+    /// <exception cref="NotSupportedException">An activation has no ONNX form; the message names its module type.</exception>
     internal string AddDenseLayers(IReadOnlyList<DenseLayer> layers)
     {
         string x = FeatureValue;
         for (int i = 0; i < layers.Count; i++)
         {
-            DenseLayer layer = layers[i];
-            string weights = AddInitializer($"layers.{i}.weight", layer.Weights.Span, layer.Inputs, layer.Outputs);
-            string bias = AddInitializer($"layers.{i}.bias", layer.Bias.Span, layer.Outputs);
-
-            // Gemm: Y = alpha * A B + beta * C with defaults alpha = beta = 1, no transposes; C broadcasts over rows.
-            x = AddNode("Gemm", [x, weights, bias], $"layers.{i}.linear");
-            x = AddActivation(layer, x, $"layers.{i}");
+            x = layers[i].ExportOnnx(this, x, i);
         }
 
         return x;
@@ -192,42 +192,22 @@ internal sealed class OnnxGraphWriter
         return _model;
     }
 
-    private string AddActivation(DenseLayer layer, string x, string name)
+    /// <inheritdoc/>
+    string IOnnxGraphBuilder.AddNode(string opType, string[] inputs, string name, params OnnxAttribute[] attributes) =>
+        AddNode(opType, inputs, name, [.. attributes.Select(ToProto)]);
+
+    /// <inheritdoc/>
+    string IOnnxGraphBuilder.AddScalar(string name, float value) => AddScalar(name, value);
+
+    /// <inheritdoc/>
+    string IOnnxGraphBuilder.AddInitializer(string name, ReadOnlySpan<float> values, params int[] shape) => AddInitializer(name, values, shape);
+
+    private static AttributeProto ToProto(OnnxAttribute attribute) => attribute switch
     {
-        switch (layer.Activation)
-        {
-            case null:
-                return x;
-            case Activation.Relu:
-                return AddNode("Relu", [x], name + ".relu");
-            case Activation.Tanh:
-                return AddNode("Tanh", [x], name + ".tanh");
-            case Activation.Sigmoid:
-                return AddNode("Sigmoid", [x], name + ".sigmoid");
-            case Activation.LeakyRelu:
-                return AddNode("LeakyRelu", [x], name + ".leaky_relu", FloatAttribute("alpha", layer.NegativeSlope));
-            case Activation.Gelu when layer.GeluTanhApproximation:
-            {
-                // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-                string cube = AddNode("Mul", [AddNode("Mul", [x, x], name + ".gelu.x2"), x], name + ".gelu.x3");
-                string inner = AddNode("Add", [x, AddNode("Mul", [cube, AddScalar(name + ".gelu.c", 0.044715f)], name + ".gelu.cx3")], name + ".gelu.inner");
-                string scaled = AddNode("Mul", [inner, AddScalar(name + ".gelu.k", MathF.Sqrt(2f / MathF.PI))], name + ".gelu.scaled");
-                string onePlus = AddNode("Add", [AddNode("Tanh", [scaled], name + ".gelu.tanh"), AddScalar(name + ".gelu.one", 1f)], name + ".gelu.one_plus");
-                return AddNode("Mul", [AddNode("Mul", [x, onePlus], name + ".gelu.x_times"), AddScalar(name + ".gelu.half", 0.5f)], name + ".gelu");
-            }
-
-            case Activation.Gelu:
-            {
-                // 0.5 x (1 + erf(x / sqrt 2)); ONNX's Gelu operator exists only from opset 20.
-                string scaled = AddNode("Mul", [x, AddScalar(name + ".gelu.rsqrt2", 1f / MathF.Sqrt(2f))], name + ".gelu.scaled");
-                string onePlus = AddNode("Add", [AddNode("Erf", [scaled], name + ".gelu.erf"), AddScalar(name + ".gelu.one", 1f)], name + ".gelu.one_plus");
-                return AddNode("Mul", [AddNode("Mul", [x, onePlus], name + ".gelu.x_times"), AddScalar(name + ".gelu.half", 0.5f)], name + ".gelu");
-            }
-
-            default:
-                throw new NotSupportedException($"The activation {layer.Activation} has no ONNX export.");
-        }
-    }
+        { FloatValue: float value } => FloatAttribute(attribute.Name, value),
+        { IntegerValue: long value } => IntAttribute(attribute.Name, value),
+        _ => throw new ArgumentException($"The ONNX attribute {attribute.Name} has no value.", nameof(attribute)),
+    };
 
     private string AddInitializer(string name, ReadOnlySpan<float> values, params int[] shape)
     {

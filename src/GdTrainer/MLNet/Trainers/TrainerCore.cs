@@ -261,13 +261,13 @@ internal sealed class TrainerCore
     }
 
     /// <summary>
-    /// Starts the output bias at the label mean (the optimum of the bias for centred features), for the model kinds whose output
-    /// layer is known: the linear model, an MLP, and a <see cref="Sequential"/> (a ModelFactory's usual model) that ends in a
-    /// <see cref="Linear"/> layer. Without it a factory-built model started near 0 and spent its first epochs on the label's offset.
+    /// Starts the output bias at the label mean (the optimum of the bias for centred features), for models that name their
+    /// <see cref="Module.OutputBias"/> (the linear model, an MLP, a <see cref="Sequential"/> ending in a <see cref="Linear"/> layer).
+    /// Without it a factory-built model started near 0 and spent its first epochs on the label's offset.
     /// </summary>
     private static void StartOutputBiasAt(Module model, float value)
     {
-        GdTrainer.Autograd.Tensor<float>? bias = OutputBias(model);
+        GdTrainer.Autograd.Tensor<float>? bias = model.OutputBias;
         if (bias is not null)
         {
             using (GdTrainer.Autograd.Autograd.NoGrad())
@@ -276,13 +276,4 @@ internal sealed class TrainerCore
             }
         }
     }
-
-    private static GdTrainer.Autograd.Tensor<float>? OutputBias(Module model) => model switch
-    {
-        LinearModel linear => linear.Bias,
-        Mlp mlp => mlp.LinearLayers[^1].Bias,
-        Linear linear => linear.Bias,
-        Sequential { Count: > 0 } sequential => OutputBias(sequential[sequential.Count - 1]),
-        _ => null,
-    };
 }
