@@ -5,6 +5,7 @@ using GdTrainer.Samples.Convergence;
 using GdTrainer.Samples.Mlp;
 using GdTrainer.Samples.Persistence;
 using GdTrainer.Samples.Seed;
+using GdTrainer.Samples.Text;
 
 namespace GdTrainer.Samples;
 
@@ -33,6 +34,8 @@ internal static class Program
                     return ClassifyCommand.Run(options, Console.Out);
                 case ClassifyPredictCommand.Name:
                     return ClassifyPredictCommand.Run(options, Console.Out);
+                case TextCommand.Name:
+                    return TextCommand.Run(options, Console.Out);
                 case CommandLineOptions.HelpCommand:
                     PrintUsage(Console.Out);
                     return 0;
@@ -67,5 +70,6 @@ internal static class Program
         writer.WriteLine("  " + MlpCommand.Usage);
         writer.WriteLine("  " + ClassifyCommand.Usage);
         writer.WriteLine("  " + ClassifyPredictCommand.Usage);
+        writer.WriteLine("  " + TextCommand.Usage);
     }
 }

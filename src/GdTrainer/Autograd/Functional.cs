@@ -28,7 +28,7 @@ public static partial class Functional
     /// with work in proportion to the non-zeros, and a weight gradient whose touched rows are recorded (see <see cref="SparseLinearNode"/>).
     /// </summary>
     /// <exception cref="ArgumentException">The shapes do not fit (the message names them).</exception>
-    internal static Tensor<float> SparseLinear(SparseRows input, Tensor<float> weight, Tensor<float> bias) => SparseLinearNode.Forward(input, weight, bias);
+    internal static Tensor<float> SparseLinear(SparseRows input, Tensor<float> weight, Tensor<float>? bias) => SparseLinearNode.Forward(input, weight, bias);
 
     /// <summary>
     /// <c>relu(input @ weight + bias)</c> as one operation: PyTorch's <c>F.relu(F.linear(input, weight.T, bias))</c>,

@@ -2,71 +2,57 @@ namespace GdTrainer.Autograd;
 
 /// <summary>
 /// A batch of sparse rows in compressed sparse row form (CSR): row i holds the values
-/// <c>Values[RowStarts[i] .. RowStarts[i + 1])</c> at the columns <c>Indices[...]</c>, in increasing column order;
-/// every other entry is 0. <see cref="DistinctColumns"/> lists each column that appears in any row once: the rows of a
-/// weight matrix a product with this batch reads, and the only rows its gradient touches. The arrays may be longer than
-/// what is used; a source that gathers batches reuses one instance, so a batch is valid until the next is drawn.
+/// <c>Values[RowStarts[i] .. RowStarts[i + 1])</c> at the columns <c>Indices[...]</c>, in increasing column order; every other
+/// entry is 0. A batch may be a range of rows of a larger matrix whose arrays it shares (its row starts are offsets into them).
 /// </summary>
 internal sealed class SparseRows
 {
-    private int[] _rowStarts;
-    private int[] _indices;
-    private float[] _values;
-    private int[] _distinctColumns;
+    private readonly int[] _rowStarts;
+    private readonly int _firstRow;
+    private readonly int[] _indices;
+    private readonly float[] _values;
 
-    /// <summary>Creates an empty batch of <paramref name="columnCount"/> columns.</summary>
-    internal SparseRows(int columnCount)
+    /// <summary>The rows <c>0 .. rowCount - 1</c> of a CSR matrix (not copied).</summary>
+    internal SparseRows(int columnCount, int rowCount, int[] rowStarts, int[] indices, float[] values)
+        : this(columnCount, rowCount, rowStarts, 0, indices, values)
     {
-        ColumnCount = columnCount;
-        _rowStarts = [0];
-        _indices = [];
-        _values = [];
-        _distinctColumns = [];
     }
 
-    /// <summary>A batch over the given arrays (not copied).</summary>
-    internal SparseRows(int columnCount, int rowCount, int[] rowStarts, int[] indices, float[] values, int[] distinctColumns, int distinctCount)
+    /// <summary>
+    /// The rows <paramref name="firstRow"/> .. <paramref name="firstRow"/> + <paramref name="rowCount"/> - 1 of a CSR matrix (not copied):
+    /// <paramref name="rowStarts"/> are offsets into the whole matrix's <paramref name="indices"/> and <paramref name="values"/>.
+    /// </summary>
+    internal SparseRows(int columnCount, int rowCount, int[] rowStarts, int firstRow, int[] indices, float[] values)
     {
         ColumnCount = columnCount;
+        RowCount = rowCount;
         _rowStarts = rowStarts;
+        _firstRow = firstRow;
         _indices = indices;
         _values = values;
-        _distinctColumns = distinctColumns;
-        RowCount = rowCount;
-        DistinctCount = distinctCount;
     }
 
     /// <summary>The number of columns (features) of every row.</summary>
     internal int ColumnCount { get; }
 
     /// <summary>The number of rows.</summary>
-    internal int RowCount { get; private set; }
+    internal int RowCount { get; }
 
     /// <summary>The number of stored (non-zero) entries.</summary>
-    internal int NonZeroCount => _rowStarts[RowCount] - _rowStarts[0];
+    internal int NonZeroCount => _rowStarts[_firstRow + RowCount] - _rowStarts[_firstRow];
 
-    private int DistinctCount { get; set; }
+    /// <summary>Where each row's entries start, and where the last one ends (<c>RowCount + 1</c> offsets into <see cref="Indices"/>).</summary>
+    internal ReadOnlySpan<int> RowStarts => _rowStarts.AsSpan(_firstRow, RowCount + 1);
 
-    /// <summary>Where each row's entries start, and where the last one ends (<c>RowCount + 1</c> offsets).</summary>
-    internal ReadOnlySpan<int> RowStarts => _rowStarts.AsSpan(0, RowCount + 1);
-
-    /// <summary>The column of each stored entry.</summary>
+    /// <summary>The column of each stored entry (of the whole matrix; the batch's are those its row starts point to).</summary>
     internal ReadOnlySpan<int> Indices => _indices;
 
-    /// <summary>The value of each stored entry.</summary>
+    /// <summary>The value of each stored entry (of the whole matrix).</summary>
     internal ReadOnlySpan<float> Values => _values;
 
-    /// <summary>Each column that appears in the batch, once.</summary>
-    internal ReadOnlySpan<int> DistinctColumns => _distinctColumns.AsSpan(0, DistinctCount);
-
-    /// <summary>Points the batch at new contents (the arrays are kept, not copied).</summary>
-    internal void Set(int rowCount, int[] rowStarts, int[] indices, float[] values, int[] distinctColumns, int distinctCount)
-    {
-        RowCount = rowCount;
-        _rowStarts = rowStarts;
-        _indices = indices;
-        _values = values;
-        _distinctColumns = distinctColumns;
-        DistinctCount = distinctCount;
-    }
+    /// <summary>
+    /// The columns of the batch's entries, with repeats: the rows of a weight matrix a product with the batch reads, and the only
+    /// rows its gradient touches.
+    /// </summary>
+    internal ReadOnlySpan<int> Columns => _indices.AsSpan(_rowStarts[_firstRow], NonZeroCount);
 }

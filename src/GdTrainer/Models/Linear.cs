@@ -122,4 +122,7 @@ public sealed class Linear : Module
         bool bias = reader.Flag("bias flag");
         return new ModuleRecord(((double)inputs * outputs) + (bias ? outputs : 0), () => new Linear(inputs, outputs, bias));
     }
+
+    /// <inheritdoc/>
+    internal override Tensor<float> ForwardSparse(SparseRows input) => Functional.SparseLinear(input, Weight, Bias);
 }

@@ -72,4 +72,7 @@ public sealed class LinearModel : Module
         int inputs = reader.Size("input size");
         return new ModuleRecord((double)inputs + 1, () => new LinearModel(inputs));
     }
+
+    /// <inheritdoc/>
+    internal override Tensor<float> ForwardSparse(SparseRows input) => Functional.SparseLinear(input, Weights, Bias);
 }

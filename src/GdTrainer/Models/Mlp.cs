@@ -240,4 +240,7 @@ public sealed class Mlp : Module
         count += (width * outputs) + outputs;
         return new ModuleRecord(count, () => new Mlp(inputs, hidden, outputs, (Activation)activation, dropout));
     }
+
+    /// <inheritdoc/>
+    internal override Tensor<float> ForwardSparse(SparseRows input) => Layers.ForwardSparse(input);
 }

@@ -90,6 +90,16 @@ public abstract class Module
     public abstract Tensor<float> Forward(Tensor<float> input);
 
     /// <summary>
+    /// Computes the output for a batch of sparse rows (text features, one-hot columns) without densifying them: the modules
+    /// whose first operation is a product with a weight (<see cref="LinearModel"/>, <see cref="Linear"/>, and <see cref="Mlp"/>
+    /// or a <see cref="Sequential"/> that starts with one) read only the non-zeros, an EmbeddingBag over the weight's rows.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The module cannot read sparse rows; the message names its type.</exception>
+    internal virtual Tensor<float> ForwardSparse(SparseRows input) => throw new NotSupportedException(
+        $"{GetType().Name} cannot read sparse rows: only a module that starts with a product with a weight can (LinearModel, Linear, Mlp, or a Sequential whose first module is one). " +
+        "Start the model with a Linear layer, or give the trainer dense features (a featurization of at most 1,024 slots is read densely).");
+
+    /// <summary>
     /// The trainable tensors of this module and its descendants in the order of <see cref="NamedParameters"/>
     /// (PyTorch's <c>parameters()</c>): what an optimizer updates. A tensor registered in several places appears once.
     /// </summary>

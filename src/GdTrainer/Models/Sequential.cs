@@ -107,4 +107,22 @@ public sealed class Sequential : Module
 
         return new ModuleRecord(parameterCount, () => new Sequential([.. children.Select(child => child.Build())]));
     }
+
+    /// <summary>The first module reads the sparse rows; the others run on its dense output.</summary>
+    /// <exception cref="NotSupportedException">The sequence is empty, or its first module cannot read sparse rows.</exception>
+    internal override Tensor<float> ForwardSparse(SparseRows input)
+    {
+        if (_modules.Length == 0)
+        {
+            throw new NotSupportedException("An empty Sequential cannot read sparse rows.");
+        }
+
+        Tensor<float> output = _modules[0].ForwardSparse(input);
+        for (int i = 1; i < _modules.Length; i++)
+        {
+            output = _modules[i].Forward(output);
+        }
+
+        return output;
+    }
 }

@@ -156,7 +156,7 @@ internal sealed class EpochRunner
             float value;
             using (Autograd.PooledMemory())
             {
-                Tensor<float> loss = _loss.Compute(Predict(batch.Features), batch.Labels, batch.Weights);
+                Tensor<float> loss = _loss.Compute(Predict(batch), batch.Labels, batch.Weights);
                 value = loss.Item();
                 if (!float.IsFinite(value))
                 {
@@ -183,6 +183,8 @@ internal sealed class EpochRunner
             weightSum += batch.TotalWeight;
         }
 
+        // Rows the epoch's sparse batches did not touch are owed their weight decay: pay it before anything reads the weights.
+        _optimizer.CatchUp();
         if (_plan.Count < ExactLossBatchLimit)
         {
             LossNoise = 0;
@@ -230,7 +232,7 @@ internal sealed class EpochRunner
                     {
                         using (Autograd.PooledMemory())
                         {
-                            weightedLossSum += _loss.Compute(Predict(batch.Features), batch.Labels, batch.Weights).Item() * batch.TotalWeight;
+                            weightedLossSum += _loss.Compute(Predict(batch), batch.Labels, batch.Weights).Item() * batch.TotalWeight;
                         }
                     }
 
@@ -247,9 +249,9 @@ internal sealed class EpochRunner
     }
 
     /// <summary>The model's output for a batch, as <c>[n]</c> when it has one output per row (a <c>[n, 1]</c> output is reshaped).</summary>
-    private Tensor<float> Predict(Tensor<float> features)
+    private Tensor<float> Predict(TrainingBatch batch)
     {
-        Tensor<float> output = _model.Forward(features);
+        Tensor<float> output = batch.SparseFeatures is { } sparse ? _model.ForwardSparse(sparse) : _model.Forward(batch.Features!);
         return output.Rank == 2 && output.Shape[1] == 1 ? output.Reshape(output.Shape[0]) : output;
     }
 
@@ -258,7 +260,12 @@ internal sealed class EpochRunner
     {
         ReadOnlySpan<float> weights = model.Weights.Data;
         double bias = model.Bias.Data[0];
-        ReadOnlySpan<float> x = batch.Features.Data;
+        if (batch.SparseFeatures is { } sparse)
+        {
+            return SparseSquaredErrorInDouble(weights, bias, sparse, batch);
+        }
+
+        ReadOnlySpan<float> x = batch.Features!.Data;
         ReadOnlySpan<float> y = batch.Labels.Data;
         ReadOnlySpan<float> w = batch.Weights is null ? default : batch.Weights.Data;
         int d = weights.Length;
@@ -270,6 +277,28 @@ internal sealed class EpochRunner
             for (int j = 0; j < d; j++)
             {
                 residual += (double)row[j] * weights[j];
+            }
+
+            sum += (w.IsEmpty ? 1.0 : w[i]) * residual * residual;
+        }
+
+        return sum;
+    }
+
+    private static double SparseSquaredErrorInDouble(ReadOnlySpan<float> weights, double bias, SparseRows x, TrainingBatch batch)
+    {
+        ReadOnlySpan<float> y = batch.Labels.Data;
+        ReadOnlySpan<float> w = batch.Weights is null ? default : batch.Weights.Data;
+        ReadOnlySpan<int> starts = x.RowStarts;
+        ReadOnlySpan<int> indices = x.Indices;
+        ReadOnlySpan<float> values = x.Values;
+        double sum = 0;
+        for (int i = 0; i < y.Length; i++)
+        {
+            double residual = bias - y[i];
+            for (int p = starts[i]; p < starts[i + 1]; p++)
+            {
+                residual += (double)values[p] * weights[indices[p]];
             }
 
             sum += (w.IsEmpty ? 1.0 : w[i]) * residual * residual;

@@ -44,7 +44,23 @@ internal sealed class FeatureTransform
     /// </exception>
     internal static FeatureTransform? Create(
         FeatureStandardization mode, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ReadOnlySpan<float> minimum, ReadOnlySpan<float> maximum,
-        double maximumMagnitude, string features)
+        double maximumMagnitude, string features) => Create(mode, means, variances, minimum, maximum, maximumMagnitude, features, centre: true);
+
+    /// <summary>
+    /// The transform for sparse rows, which keeps their zeros: <see cref="FeatureStandardization.CenterAndScale"/> divides each
+    /// column by its standard deviation (capped as in <see cref="Create(FeatureStandardization, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{float}, ReadOnlySpan{float}, double, string)"/>,
+    /// the cap measured from 0) without centring it, as ML.NET's normalisers do with <c>fixZero</c>; the other modes leave the
+    /// rows alone (centring would fill the zeros in). Null when nothing is done.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A column's scale is beyond float (see the other overload).</exception>
+    internal static FeatureTransform? CreateScaleOnly(
+        FeatureStandardization mode, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ReadOnlySpan<float> minimum, ReadOnlySpan<float> maximum,
+        double maximumMagnitude, string features) =>
+        mode == FeatureStandardization.CenterAndScale ? Create(mode, means, variances, minimum, maximum, maximumMagnitude, features, centre: false) : null;
+
+    private static FeatureTransform? Create(
+        FeatureStandardization mode, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ReadOnlySpan<float> minimum, ReadOnlySpan<float> maximum,
+        double maximumMagnitude, string features, bool centre)
     {
         if (mode == FeatureStandardization.None)
         {
@@ -56,10 +72,11 @@ internal sealed class FeatureTransform
         List<int>? unrepresentable = null;
         for (int j = 0; j < means.Length; j++)
         {
-            offsets[j] = (float)means[j];
+            double offset = centre ? means[j] : 0;
+            offsets[j] = (float)offset;
             double variance = variances[j];
             bool constant = !(variance > 1e-12 * means[j] * means[j]);
-            double spread = Math.Max(maximum[j] - means[j], means[j] - minimum[j]);
+            double spread = Math.Max(maximum[j] - offset, offset - minimum[j]);
             double scale = mode == FeatureStandardization.CenterAndScale && !constant ? Math.Min(1 / Math.Sqrt(variance), maximumMagnitude / spread) : 1;
             if (spread > float.MaxValue || !(scale <= float.MaxValue))
             {

@@ -16,7 +16,7 @@ using GdTrainer.Autograd;
 internal static class LearningRateEstimate
 {
     /// <summary>Rows used to estimate the curvature: enough for a few-percent estimate of lambda_max at any size.</summary>
-    private const int SampleRows = 4096;
+    internal const int SampleRows = 4096;
 
     private const int PowerIterations = 30;
 
@@ -93,6 +93,52 @@ internal static class LearningRateEstimate
         }
 
         ArrayPool<float>.Shared.Return(projections);
+        return lambda;
+    }
+    /// <summary>
+    /// lambda_max of <c>M = A^T W A / sum(W)</c>, <c>A = [X, 1]</c>, by power iteration from the all-ones vector, for rows that
+    /// are read through callbacks (sparse rows: <paramref name="dot"/> and <paramref name="addScaled"/> cost a row's non-zeros).
+    /// </summary>
+    /// <param name="featureCount">The columns of X.</param>
+    /// <param name="rows">The sample's rows.</param>
+    /// <param name="weightOf">Row r's example weight.</param>
+    /// <param name="dot">Row r's dot product with a vector of <paramref name="featureCount"/> values.</param>
+    /// <param name="addScaled">Adds row r times a scale into a vector of <paramref name="featureCount"/> values.</param>
+    internal static double LargestEigenvalue(int featureCount, int rows, Func<int, float> weightOf, Func<int, double[], double> dot, Action<int, double, double[]> addScaled)
+    {
+        double totalWeight = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            totalWeight += weightOf(r);
+        }
+
+        var v = new double[featureCount];
+        var next = new double[featureCount];
+        double vBias = 1 / Math.Sqrt(featureCount + 1.0);
+        Array.Fill(v, vBias);
+        double lambda = 0;
+        for (int iteration = 0; iteration < PowerIterations; iteration++)
+        {
+            Array.Clear(next);
+            double nextBias = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                double u = weightOf(r) * (dot(r, v) + vBias) / totalWeight;
+                addScaled(r, u, next);
+                nextBias += u;
+            }
+
+            double norm = Math.Sqrt(TensorPrimitives.Dot<double>(next, next) + (nextBias * nextBias));
+            if (norm == 0)
+            {
+                break;
+            }
+
+            lambda = norm;
+            TensorPrimitives.Multiply(next, 1 / norm, v);
+            vBias = nextBias / norm;
+        }
+
         return lambda;
     }
 }

@@ -154,7 +154,7 @@ public sealed class ModuleTrainerTests
 
         int[] order = Permutation(Rows, 13);
         BatchPlan plan = source.Plan(Rows);
-        ReadOnlySpan<float> x = plan[0].Features.Data;
+        ReadOnlySpan<float> x = plan[0].Features!.Data;
         for (int i = 0; i < Rows; i++)
         {
             Assert.Equal(order[i], source.Labels[i]);
@@ -173,7 +173,7 @@ public sealed class ModuleTrainerTests
         source.Shuffle(new FastRandom(2));
 
         int[] order = Permutation(300, 2);
-        ReadOnlySpan<float> x = source.Plan(300)[0].Features.Data;
+        ReadOnlySpan<float> x = source.Plan(300)[0].Features!.Data;
         for (int i = 0; i < 300; i++)
         {
             Assert.Equal((order[i] - 1f) * 2f, x[i * 2]);

@@ -12,15 +12,14 @@ namespace GdTrainer.Autograd;
 /// the bias gets the column sums of the output gradient. No gradient flows to <c>x</c>.
 /// </summary>
 /// <remarks>The node keeps <c>x</c> itself: a source that reuses one batch buffer must not draw the next batch before backward.</remarks>
-internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, Tensor<float> bias) : Node<float>(weight, bias)
+internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, Tensor<float>? bias) : Node<float>(weight, bias)
 {
     internal override string Name => "SparseLinear";
 
-    internal static Tensor<float> Forward(SparseRows input, Tensor<float> weight, Tensor<float> bias)
+    internal static Tensor<float> Forward(SparseRows input, Tensor<float> weight, Tensor<float>? bias)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
-        ArgumentNullException.ThrowIfNull(bias);
         int k = weight.Rank == 1 ? 1 : weight.Shape[1];
         if (weight.Rank is not (1 or 2) || weight.Shape[0] != input.ColumnCount)
         {
@@ -29,17 +28,17 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
                 nameof(weight));
         }
 
-        if (bias.Length != k && bias.Length != 1)
+        if (bias is not null && bias.Length != k && bias.Length != 1)
         {
             throw new ArgumentException($"SparseLinear: the bias of shape {Shapes.Format(bias.Shape)} must hold {k} values (or 1).", nameof(bias));
         }
 
-        weight.PendingRows?.CatchUp(input.DistinctColumns);
+        weight.PendingRows?.CatchUp(input.Columns);
         int n = input.RowCount;
         float[] data = TensorMemory<float>.Allocate(n * k);
         Span<float> output = data.AsSpan(0, n * k);
         ReadOnlySpan<float> w = weight.Data;
-        ReadOnlySpan<float> b = bias.Data;
+        ReadOnlySpan<float> b = bias is null ? default : bias.Data;
         ReadOnlySpan<int> starts = input.RowStarts;
         ReadOnlySpan<int> indices = input.Indices;
         ReadOnlySpan<float> values = input.Values;
@@ -53,7 +52,7 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
                     sum += values[p] * w[indices[p]];
                 }
 
-                output[i] = b[0] + sum;
+                output[i] = (b.IsEmpty ? 0f : b[0]) + sum;
                 continue;
             }
 
@@ -64,7 +63,7 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
             }
             else
             {
-                row.Fill(b[0]);
+                row.Fill(b.IsEmpty ? 0f : b[0]);
             }
 
             for (int p = starts[i]; p < starts[i + 1]; p++)
@@ -80,12 +79,12 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
     internal override void Backward(ReadOnlySpan<float> outputGradient)
     {
         Tensor<float> weight = FirstInput!;
-        Tensor<float> bias = SecondInput!;
+        Tensor<float>? bias = SecondInput;
         int n = input.RowCount;
         int k = weight.Rank == 1 ? 1 : weight.Shape[1];
         if (weight.RequiresGrad)
         {
-            Span<float> gradient = weight.SparseGradientTarget(input.DistinctColumns, k);
+            Span<float> gradient = weight.SparseGradientTarget(input.Columns, k);
             ReadOnlySpan<int> starts = input.RowStarts;
             ReadOnlySpan<int> indices = input.Indices;
             ReadOnlySpan<float> values = input.Values;
@@ -111,6 +110,9 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
             }
         }
 
-        LinearNode<float>.AccumulateBias(bias, outputGradient, OutputDims);
+        if (bias is not null)
+        {
+            LinearNode<float>.AccumulateBias(bias, outputGradient, OutputDims);
+        }
     }
 }

@@ -65,7 +65,7 @@ internal sealed class TrainerCore
         using IChannel? channel = _host?.Start("Training");
         ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger(_loggerCategory);
 
-        (DenseTrainingSource? source, TrainingRowCounts rowCounts) = DataViewReader.Read(
+        (TrainingSource? source, TrainingRowCounts rowCounts) = DataViewReader.Read(
             input, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
         ReportSkippedRows(rowCounts, logger, channel, "training");
         if (source is null)
@@ -75,7 +75,7 @@ internal sealed class TrainerCore
                 : $"GradientDescent has no usable rows: all {rowCounts.Total} rows were skipped ({rowCounts.SkippedReasons()}). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
         }
 
-        _task.CheckTrainingLabels(source.Labels, labelColumn);
+        _task.CheckTrainingLabels(source.StoredLabels, labelColumn);
         int outputs = _task.OutputCount(labelColumn);
         if (initialModel is not null)
         {
@@ -91,7 +91,9 @@ internal sealed class TrainerCore
         FeatureStatistics statistics = source.Statistics;
         FeatureTransform? transform = initialModel is not null
             ? initialModel.Standardization
-            : FeatureTransform.Create(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'");
+            : source is SparseTrainingSource
+                ? FeatureTransform.CreateScaleOnly(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'")
+                : FeatureTransform.Create(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'");
         if (transform is not null)
         {
             source.Standardize(transform); // Applied while the rows are shuffled: one pass instead of two.
@@ -206,7 +208,7 @@ internal sealed class TrainerCore
         DataViewSchema.Column? weightColumn = _options.ExampleWeightColumnName is { } weightName
             ? ColumnChecks.CheckSingle(schema, weightName, "example weight", "validationData")
             : null;
-        (DenseTrainingSource? validation, TrainingRowCounts rowCounts) = DataViewReader.Read(
+        (TrainingSource? validation, TrainingRowCounts rowCounts) = DataViewReader.Read(
             validationInput, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
         ReportSkippedRows(rowCounts, logger, channel, "validation");
         if (validation is null)

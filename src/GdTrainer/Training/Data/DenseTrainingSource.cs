@@ -44,6 +44,8 @@ internal sealed class DenseTrainingSource : TrainingSource
     /// <summary>The labels of this source's rows, in their current order.</summary>
     internal ReadOnlySpan<float> Labels => _store.Labels.AsSpan(_start, _count);
 
+    internal override ReadOnlySpan<float> StoredLabels => _store.Labels.AsSpan(0, _store.RowCount);
+
     /// <summary>
     /// Fisher-Yates over the rows themselves, with the random draws made a few rows ahead so that the row to swap in is
     /// already being fetched from memory: the swaps of different steps are independent, so their cache misses overlap, which
@@ -161,7 +163,7 @@ internal sealed class DenseTrainingSource : TrainingSource
                 Tensor<float>? weights = store.Weights is null ? null : Tensor.Wrap(store.Weights, start, [size]);
                 double totalWeight = weights is null ? size : SumOf(weights.Data);
                 var gradientScale = Tensor.Scalar((float)(totalWeight * count / source._totalWeight));
-                _batches[b] = new TrainingBatch(Tensor.Wrap(store.Features, start * d, [size, d]), Tensor.Wrap(store.Labels, start, [size]), weights, totalWeight, gradientScale);
+                _batches[b] = new TrainingBatch(Tensor.Wrap(store.Features, start * d, [size, d]), null, Tensor.Wrap(store.Labels, start, [size]), weights, totalWeight, gradientScale);
                 _order[b] = b;
             }
         }

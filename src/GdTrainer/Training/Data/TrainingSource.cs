@@ -36,6 +36,9 @@ public abstract class TrainingSource
     /// <summary>What the rows are, for messages (e.g. "the feature column 'Features'" or "the training arrays").</summary>
     internal abstract string Description { get; }
 
+    /// <summary>The labels of every row read (those later split off included), in an order of the source's choosing.</summary>
+    internal abstract ReadOnlySpan<float> StoredLabels { get; }
+
     /// <summary>The statistics of every row read, those later split off for validation included.</summary>
     internal abstract FeatureStatistics Statistics { get; }
 

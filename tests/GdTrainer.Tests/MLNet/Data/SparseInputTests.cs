@@ -37,19 +37,80 @@ public sealed class SparseInputTests
     }
 
     [Fact]
-    public void RowsTimesFeaturesBeyondOneBufferIsAClearErrorNamingTheColumnAndWhatToDo()
+    public void DenseRowsTimesFeaturesBeyondOneBufferAreRefusedBeforeReadingNamingTheColumnAndWhatToDo()
     {
-        const int Features = 3_000_000;
+        // 1,024 slots are stored densely; 2.1 million such rows exceed one array of floats. The list's count is known, so the
+        // trainer refuses before reading a row.
+        const int Features = 1024;
+        int rows = (Array.MaxLength / Features) + 1;
         var row = new HugeRow { Features = new VBuffer<float>(Features, 0, [], []), Label = true };
-        SchemaDefinition definition = SchemaDefinition.Create(typeof(HugeRow));
-        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Features);
-        IDataView data = _mlContext.Data.LoadFromEnumerable(Enumerable.Repeat(row, 1000).ToList(), definition);
+        IDataView data = _mlContext.Data.LoadFromEnumerable(new RepeatedList<HugeRow>(row, rows), HugeDefinition(Features));
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => _mlContext.BinaryClassification.Trainers.GradientDescent().Fit(data));
         Assert.Contains("'Features'", error.Message);
-        Assert.Contains("1000 rows", error.Message);
-        Assert.Contains("3000000 features", error.Message);
+        Assert.Contains($"{rows} rows", error.Message);
+        Assert.Contains($"{Features} features", error.Message);
         Assert.Contains($"at most {Array.MaxLength / Features} rows", error.Message);
         Assert.Contains("SelectFeaturesBasedOnCount", error.Message);
+    }
+
+    [Fact]
+    public void SparseRowsWhoseNonZerosWouldExceedOneStoreAreRefusedAfterTheFirstThousandRows()
+    {
+        // 3 million slots, 3,000 non-zeros a row, a million rows: 3e9 non-zeros, beyond one array. Projected from the first
+        // 1,000 rows, long before the memory is spent.
+        const int Features = 3_000_000;
+        int[] indices = [.. Enumerable.Range(0, 3000).Select(i => i * 1000)];
+        float[] values = [.. Enumerable.Repeat(1f, 3000)];
+        var row = new HugeRow { Features = new VBuffer<float>(Features, 3000, values, indices), Label = true };
+        IDataView data = _mlContext.Data.LoadFromEnumerable(new RepeatedList<HugeRow>(row, 1_000_000), HugeDefinition(Features));
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => _mlContext.BinaryClassification.Trainers.GradientDescent().Fit(data));
+        Assert.Contains("'Features'", error.Message);
+        Assert.Contains("3000 non-zeros each", error.Message);
+        Assert.Contains("1000000 rows", error.Message);
+        Assert.Contains("TakeRows", error.Message);
+    }
+
+    private static SchemaDefinition HugeDefinition(int features)
+    {
+        SchemaDefinition definition = SchemaDefinition.Create(typeof(HugeRow));
+        definition["Features"].ColumnType = new VectorDataViewType(NumberDataViewType.Single, features);
+        return definition;
+    }
+
+    /// <summary>A read-only list of one item repeated: a large data view whose row count ML.NET knows, without the memory.</summary>
+    private sealed class RepeatedList<T>(T item, int count) : IReadOnlyList<T>, IList<T>
+    {
+        public T this[int index] { get => item; set => throw new NotSupportedException(); }
+
+        public int Count => count;
+
+        public bool IsReadOnly => true;
+
+        public IEnumerator<T> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++)
+            {
+                yield return item;
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public int IndexOf(T value) => throw new NotSupportedException();
+
+        public void Insert(int index, T value) => throw new NotSupportedException();
+
+        public void RemoveAt(int index) => throw new NotSupportedException();
+
+        public void Add(T value) => throw new NotSupportedException();
+
+        public void Clear() => throw new NotSupportedException();
+
+        public bool Contains(T value) => throw new NotSupportedException();
+
+        public void CopyTo(T[] array, int arrayIndex) => throw new NotSupportedException();
+
+        public bool Remove(T value) => throw new NotSupportedException();
     }
 
     private static SchemaDefinition Definition()
