@@ -45,7 +45,7 @@ public static class ClassifyCommand
             Optimizer = optimizer == "adam" ? Training.OptimizerSettings.Adam() : null,
             LearningRate = rate is null ? null : float.Parse(rate, CultureInfo.InvariantCulture),
             BatchSize = batch,
-            L2Regularization = l2 is null ? 0f : float.Parse(l2, CultureInfo.InvariantCulture),
+            L2Regularization = l2 is null ? null : float.Parse(l2, CultureInfo.InvariantCulture),
         };
         if (!Directory.Exists(directory))
         {

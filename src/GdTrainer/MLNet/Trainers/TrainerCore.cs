@@ -83,7 +83,7 @@ internal sealed class TrainerCore
         }
 
         int seed = _options.Seed ?? _host?.Rand.Next() ?? GradientDescentTrainerOptions.DefaultSeed;
-        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, logger, channel);
+        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, source.RowCount, logger, channel);
         int trainingRows = Math.Max(source.RowCount - settings.ValidationRowsOf(source.RowCount), 1);
         int batchSize = Math.Min(settings.BatchSize, trainingRows);
 
@@ -92,6 +92,11 @@ internal sealed class TrainerCore
         FeatureTransform? transform = initialModel is not null
             ? initialModel.Standardization
             : FeatureTransform.Create(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'");
+        if (initialModel is null && transform is not null && AppliesDefaultPenalty(settings))
+        {
+            // The default penalty acts per unit on indicator columns (DefaultRegularization): they are centred, not scaled.
+            transform = DefaultRegularization.WithIndicatorsPerUnit(transform, statistics);
+        }
         if (transform is not null)
         {
             source.Standardize(transform); // Applied while the rows are shuffled: one pass instead of two.
@@ -117,7 +122,7 @@ internal sealed class TrainerCore
     /// The options with every model-dependent default resolved (see <see cref="GradientDescentTrainerOptions"/>'s table), as the
     /// training loop's settings; logged once per <c>Fit</c> at debug level.
     /// </summary>
-    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, ILogger? logger, IChannel? channel)
+    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, int rowCount, ILogger? logger, IChannel? channel)
     {
         bool linear = IsLinear;
         var settings = new TrainerSettings
@@ -127,7 +132,7 @@ internal sealed class TrainerCore
             LearningRateSchedule = _options.LearningRateSchedule ?? (linear ? LearningRateSchedule.Adaptive : LearningRateSchedule.Constant),
             LearningRateScheduler = _options.LearningRateScheduler,
             MaxGradientNorm = _options.MaxGradientNorm,
-            L2Regularization = _options.L2Regularization,
+            L2Regularization = _options.L2Regularization ?? 0f,
             NumberOfEpochs = _options.NumberOfEpochs ?? (linear ? 1000 : 200),
             ConvergenceTolerance = _options.ConvergenceTolerance ?? (linear ? _task.LinearConvergenceTolerance : 1e-4f),
             Patience = _options.Patience ?? (linear ? 2 : 10),
@@ -142,6 +147,11 @@ internal sealed class TrainerCore
             CancellationToken = _options.CancellationToken,
             Observer = channel is null ? null : new ChannelObserver(channel),
         };
+        if (_options.L2Regularization is null && linear)
+        {
+            settings.L2Regularization = _task.DefaultLinearL2(Math.Max(rowCount - settings.ValidationRowsOf(rowCount), 1));
+        }
+
         if (logger is not null)
         {
             TrainerLog.ResolvedOptions(logger, settings.ToString());
@@ -149,6 +159,9 @@ internal sealed class TrainerCore
 
         return settings;
     }
+
+    /// <summary>Whether the run trains with the task's default L2 penalty (the options set none, and the task's default is positive).</summary>
+    private bool AppliesDefaultPenalty(TrainerSettings settings) => _options.L2Regularization is null && IsLinear && settings.L2Regularization > 0f;
 
     /// <summary>Checks that a warm start's initial model fits the data and the options; the message says what differs.</summary>
     private void CheckInitialModel(GradientDescentModelParameters initial, int featureCount, int outputs)
