@@ -23,7 +23,7 @@ public static class CompareCommand
 
     /// <summary>One line per option, for the usage text.</summary>
     public const string Usage =
-        "compare [--data generated|friedman|housing|taxi|PATH] [--data-dir ../shared/data] [--label COLUMN] [--normalizer none|fixzero|meanvariance] [--rows 100000 (friedman: 25000)] [--features 20] [--seed 42] [--repeat 1] [--test-fraction 0.2] [--trainers all|sdca,linear,mlp,fasttree] [--warm-fit true] [--epochs N] [--learning-rate R] [--batch-size 256] [--hidden 64,64] [--optimizer adam|adamw|sgd] [--mlp-learning-rate 0.001] [--mlp-epochs 500] [--mlp-batch-size 32] [--validation-fraction 0.2 (0: no early stopping)] [--early-stopping-patience 30] [--l2 0] [--dropout 0] [--plot compare-loss.png]";
+        "compare [--data generated|friedman|housing|taxi|PATH] [--data-dir ../shared/data] [--label COLUMN] [--normalizer none|fixzero|meanvariance] [--rows 100000 (friedman: 25000)] [--features 20] [--seed 42] [--repeat 1] [--folds K (k-fold instead of splits)] [--model-seeds 0,5,9 (our trainers' seeds; default: the split's)] [--test-fraction 0.2] [--trainers all|sdca,linear,mlp,fasttree] [--warm-fit true] [--epochs N] [--learning-rate R] [--batch-size 256] [--hidden 64,64] [--optimizer adam|adamw|sgd] [--mlp-learning-rate 0.001] [--mlp-epochs 500] [--mlp-batch-size 32] [--validation-fraction 0.2 (0: no early stopping)] [--early-stopping-patience 30] [--l2 0] [--dropout 0] [--plot compare-loss.png]";
 
     /// <summary>Runs the comparison with the options given and prints the table to <paramref name="output"/>.</summary>
     /// <exception cref="CommandLineException">An option is unknown or out of range.</exception>
@@ -36,39 +36,53 @@ public static class CompareCommand
         var results = new List<TrainerResult>();
         TrainingHistory? plotted = null;
         string plottedName = string.Empty;
-        for (int run = 0; run < settings.Repeat; run++)
+        int runs = settings.Folds > 0 ? settings.Folds : settings.Repeat;
+        var foldsContext = new MLContext(settings.Seed);
+        IReadOnlyList<DataOperationsCatalog.TrainTestData>? folds = settings.Folds > 0
+            ? foldsContext.Data.CrossValidationSplit(LoadData(foldsContext, settings).Data, settings.Folds, seed: settings.Seed)
+            : null;
+        for (int run = 0; run < runs; run++)
         {
-            int seed = settings.Seed + run;
-            var mlContext = new MLContext(seed);
+            int seed = folds is null ? settings.Seed + run : settings.Seed;
+            MLContext mlContext = folds is null ? new MLContext(seed) : foldsContext;
             RegressionDataSet dataSet = LoadData(mlContext, settings);
             if (run == 0)
             {
                 output.WriteLine($"data: {dataSet.Description}");
             }
 
-            DataOperationsCatalog.TrainTestData split = mlContext.Data.TrainTestSplit(dataSet.Data, settings.TestFraction, seed: seed);
+            DataOperationsCatalog.TrainTestData split = folds?[run] ?? mlContext.Data.TrainTestSplit(dataSet.Data, settings.TestFraction, seed: seed);
             ITransformer featurizer = dataSet.Featurizer.Fit(split.TrainSet);
             IDataView train = mlContext.Data.Cache(featurizer.Transform(split.TrainSet));
             IDataView test = mlContext.Data.Cache(featurizer.Transform(split.TestSet));
-            output.WriteLine($"split (seed {seed}): {DataViews.CountRows(train)} training rows, {DataViews.CountRows(test)} test rows");
+            string splitName = folds is null ? $"split (seed {seed})" : $"fold {run + 1} of {settings.Folds} (seed {seed})";
+            output.WriteLine($"{splitName}: {DataViews.CountRows(train)} training rows, {DataViews.CountRows(test)} test rows");
 
             foreach (string trainer in settings.Trainers)
             {
-                TrainerResult result = Evaluate(mlContext, settings, trainer, seed, train, test, output);
-                results.Add(result);
-                if (run == 0 && result.History is { } history && (plotted is null || trainer == "mlp"))
+                bool ours = trainer is "linear" or "mlp";
+                foreach (int modelSeed in ours && settings.ModelSeeds is { } seeds ? seeds : [seed])
                 {
-                    (plotted, plottedName) = (history, result.Name);
+                    TrainerResult result = Evaluate(mlContext, settings, trainer, modelSeed, train, test, output) with { Seed = folds is null ? seed : run + 1 };
+                    results.Add(result);
+                    if (run == 0 && result.History is { } history && (plotted is null || trainer == "mlp"))
+                    {
+                        (plotted, plottedName) = (history, result.Name);
+                    }
                 }
             }
         }
 
         output.WriteLine();
-        WriteTable(output, results, settings.Repeat > 1);
-        if (settings.Repeat > 1)
+        WriteTable(output, results, runs > 1 || settings.ModelSeeds is not null);
+        if (runs > 1 || settings.ModelSeeds is { Count: > 1 })
         {
             output.WriteLine();
-            output.WriteLine($"mean over {settings.Repeat} split seeds ({settings.Seed} to {settings.Seed + settings.Repeat - 1}):");
+            string over = folds is null
+                ? $"{settings.Repeat} split seed{(settings.Repeat > 1 ? "s" : string.Empty)} ({settings.Seed} to {settings.Seed + settings.Repeat - 1})"
+                : $"{settings.Folds} folds (seed {settings.Seed})";
+            string models = settings.ModelSeeds is { } seeds ? $" x model seeds {string.Join(", ", seeds)} for GdTrainer's trainers" : string.Empty;
+            output.WriteLine($"mean over {over}{models}; the worst run is the lowest R²:");
             output.WriteLine();
             WriteMeans(output, results);
         }
@@ -177,7 +191,7 @@ public static class CompareCommand
             _ => ("-", "-", null),
         };
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: R² {metrics.RSquared:F4}, {stopped}, fit {firstFit.TotalSeconds:F3} s"));
-        return new TrainerResult(name, seed, metrics, firstFit, warmFit, warmCpu, epochs, stopped, history);
+        return new TrainerResult(name, seed, seed, metrics, firstFit, warmFit, warmCpu, epochs, stopped, history);
     }
 
     private static string LinearName(CompareSettings settings) => string.Create(CultureInfo.InvariantCulture,
@@ -225,13 +239,13 @@ public static class CompareCommand
     private static void WriteTable(TextWriter output, List<TrainerResult> results, bool withSeed)
     {
         int width = Math.Max(40, results.Max(result => result.Name.Length));
-        output.WriteLine($"| {"trainer".PadRight(width)} | {"RMSE",9} | {"MAE",9} | {"R²",7} | {"fit (1st)",10} | {"fit (warm)",10} | {"CPU (warm)",10} | {"epochs",9} | stopped{(withSeed ? " | seed" : string.Empty)}");
-        output.WriteLine($"|{new string('-', width + 2)}|{new string('-', 10)}:|{new string('-', 10)}:|{new string('-', 8)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 10)}:|---{(withSeed ? "|---:" : string.Empty)}");
+        output.WriteLine($"| {"trainer".PadRight(width)} | {"RMSE",9} | {"MAE",9} | {"R²",7} | {"fit (1st)",10} | {"fit (warm)",10} | {"CPU (warm)",10} | {"epochs",9} | stopped{(withSeed ? " | split | model seed" : string.Empty)}");
+        output.WriteLine($"|{new string('-', width + 2)}|{new string('-', 10)}:|{new string('-', 10)}:|{new string('-', 8)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 11)}:|{new string('-', 10)}:|---{(withSeed ? "|---:|---:" : string.Empty)}");
         foreach (TrainerResult result in results)
         {
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {result.Name.PadRight(width)} | {result.Metrics.RootMeanSquaredError,9:F4} | {result.Metrics.MeanAbsoluteError,9:F4} | {result.Metrics.RSquared,7:F4} | {Seconds(result.FirstFit),10} | {(result.WarmFit is { } warm ? Seconds(warm) : "-"),10} | {(result.WarmCpu is { } cpu ? Seconds(cpu) : "-"),10} | {result.Epochs,9} | {result.Stopped}{(withSeed ? $" | {result.Seed}" : string.Empty)}"));
+                $"| {result.Name.PadRight(width)} | {result.Metrics.RootMeanSquaredError,9:F4} | {result.Metrics.MeanAbsoluteError,9:F4} | {result.Metrics.RSquared,7:F4} | {Seconds(result.FirstFit),10} | {(result.WarmFit is { } warm ? Seconds(warm) : "-"),10} | {(result.WarmCpu is { } cpu ? Seconds(cpu) : "-"),10} | {result.Epochs,9} | {result.Stopped}{(withSeed ? $" | {result.Seed} | {result.ModelSeed}" : string.Empty)}"));
         }
     }
 
@@ -258,5 +272,5 @@ public static class CompareCommand
     private static string Seconds(TimeSpan time) => string.Create(CultureInfo.InvariantCulture, $"{time.TotalSeconds:F3} s");
 
     private sealed record TrainerResult(
-        string Name, int Seed, RegressionMetrics Metrics, TimeSpan FirstFit, TimeSpan? WarmFit, TimeSpan? WarmCpu, string Epochs, string Stopped, TrainingHistory? History);
+        string Name, int Seed, int ModelSeed, RegressionMetrics Metrics, TimeSpan FirstFit, TimeSpan? WarmFit, TimeSpan? WarmCpu, string Epochs, string Stopped, TrainingHistory? History);
 }

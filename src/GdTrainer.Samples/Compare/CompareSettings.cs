@@ -26,6 +26,12 @@ internal sealed class CompareSettings
 
     public int Repeat { get; init; }
 
+    /// <summary>k-fold cross-validation with this many folds instead of train/test splits (0: splits).</summary>
+    public int Folds { get; init; }
+
+    /// <summary>The seeds our trainers run with on every split (null: the split's seed, one run).</summary>
+    public IReadOnlyList<int>? ModelSeeds { get; init; }
+
     public float TestFraction { get; init; }
 
     public required string PlotPath { get; init; }
@@ -85,6 +91,8 @@ internal sealed class CompareSettings
             Features = options.GetInt32("--features", 20, minimum: 1),
             Seed = options.GetInt32("--seed", 42),
             Repeat = options.GetInt32("--repeat", 1, minimum: 1, maximum: 100),
+            Folds = options.GetInt32("--folds", 0, minimum: 0, maximum: 100),
+            ModelSeeds = GetModelSeeds(options),
             TestFraction = options.GetPositiveSingle("--test-fraction", 0.2f),
             PlotPath = options.GetString("--plot", "compare-loss.png")!,
             WarmFit = GetBoolean(options, "--warm-fit", true),
@@ -102,6 +110,16 @@ internal sealed class CompareSettings
             L2 = options.GetNonNegativeSingle("--l2", MlpRecipe.L2Regularization),
             Dropout = options.GetNonNegativeSingle("--dropout", MlpRecipe.Dropout),
         };
+
+        if (settings.Folds == 1)
+        {
+            throw new CommandLineException("Option --folds must be 0 (train/test splits) or at least 2, but was 1.");
+        }
+
+        if (settings.Folds > 0 && settings.Repeat > 1)
+        {
+            throw new CommandLineException("Options --folds and --repeat exclude each other: --folds K cross-validates once over K folds, --repeat N makes N train/test splits.");
+        }
 
         if (settings.TestFraction >= 1)
         {
@@ -147,6 +165,25 @@ internal sealed class CompareSettings
         }
 
         return [.. AllTrainers.Where(chosen.Contains)];
+    }
+
+    private static IReadOnlyList<int>? GetModelSeeds(CommandLineOptions options)
+    {
+        string? text = options.GetString("--model-seeds", null);
+        if (text is null)
+        {
+            return null;
+        }
+
+        var seeds = new List<int>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            seeds.Add(int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seed)
+                ? seed
+                : throw new CommandLineException($"Option --model-seeds must be a comma-separated list of integers, but has '{part}'."));
+        }
+
+        return seeds.Count > 0 ? seeds : throw new CommandLineException("Option --model-seeds must name at least one seed.");
     }
 
     private static string GetOptimizer(CommandLineOptions options)

@@ -42,4 +42,38 @@ public sealed class ClassifyCommandTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void TheBinaryCalibrationErrorIsTheRowWeightedGapOfEachProbabilityBin()
+    {
+        // Bins of width 0.1: 0.05 -> bin 0 (gap 0.05); 0.15 and 0.12 -> bin 1 (0.27 - 1); 0.55 -> bin 5 (-0.45); 0.85 -> bin 8
+        // (0.85); 0.95 -> bin 9 (-0.05): (0.05 + 0.73 + 0.45 + 0.85 + 0.05) / 6.
+        double[] probabilities = [0.05, 0.15, 0.12, 0.95, 0.85, 0.55];
+        bool[] labels = [false, false, true, true, false, true];
+        Assert.Equal(2.13 / 6, CalibrationError.Binary(probabilities, labels), 12);
+    }
+
+    [Fact]
+    public void TheTopLabelCalibrationErrorComparesTheConfidenceOfThePredictedClassWithItsAccuracy()
+    {
+        // Confidences 0.72 (right), 0.63 (wrong), 0.64 (right), 0.5 (a tie: the first class, wrong): bins 7, 6, 6, 5 with gaps
+        // 0.72 - 1, 0.63 - 0 + 0.64 - 1 = 0.27, and 0.5: (0.28 + 0.27 + 0.5) / 4. (No value sits on a bin edge, where float
+        // rounding would decide the bin.)
+        float[][] probabilities = [[0.72f, 0.18f, 0.1f], [0.1f, 0.63f, 0.27f], [0.18f, 0.18f, 0.64f], [0.5f, 0.5f, 0f]];
+        int[] labels = [0, 2, 2, 1];
+        Assert.Equal(1.05 / 4, CalibrationError.TopLabel(probabilities, labels), 6);
+    }
+
+    [Fact]
+    public void ProbabilitiesThatAreTheTruthHaveANearZeroCalibrationErrorAndOverconfidentOnesDoNot()
+    {
+        var random = new Random(3);
+        double[] truth = [.. Enumerable.Range(0, 20000).Select(_ => random.NextDouble())];
+        bool[] labels = [.. truth.Select(p => random.NextDouble() < p)];
+        double[] overconfident = [.. truth.Select(p => p < 0.5 ? p / 3 : 1 - ((1 - p) / 3))];
+        Assert.True(CalibrationError.Binary(truth, labels) < 0.015);
+        Assert.True(CalibrationError.Binary(overconfident, labels) > 0.1);
+        Assert.Throws<ArgumentException>(() => CalibrationError.Binary([0.5, 1.5], [true, false]));
+        Assert.Throws<ArgumentException>(() => CalibrationError.Binary([0.5], [true, false]));
+    }
 }

@@ -127,7 +127,7 @@ public sealed class ReadmeExamplesTests
             LearningRate = 1e-3f,
             BatchSize = 32,
             NumberOfEpochs = 500,
-            ValidationFraction = 0.2f,           // 20% of the training rows held out for the validation loss
+            ValidationFraction = 0.3f,           // 30% of the training rows held out for the validation loss
             EarlyStopping = new EarlyStopping { Patience = 30 },
         });
         GradientDescentRegressionTransformer model = trainer.Fit(trainData);

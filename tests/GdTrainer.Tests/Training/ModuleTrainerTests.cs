@@ -195,4 +195,70 @@ public sealed class ModuleTrainerTests
         var error = Assert.Throws<InvalidOperationException>(() => trainer.Fit(new LinearModel(1), new MeanSquaredErrorLoss(), TrainingSource.FromArrays([[1f], [2f]], [0f, 1f])));
         Assert.Contains("EarlyStopping needs validation data", error.Message);
     }
+
+    [Theory]
+    [InlineData(3f, false)]     // a network's spike below where training started: training goes on
+    [InlineData(1000f, true)]   // back above the initial loss: diverged
+    public void ANetworksLossSpikeBelowItsInitialLossIsNotDivergence(float spike, bool diverges)
+    {
+        RegressionData data = RegressionData.Generate(100, [1f, -2f, 0.5f], 0.5f, 0.2f, seed: 3);
+        var loss = new SpikingLoss();
+        var settings = new TrainerSettings
+        {
+            NumberOfEpochs = 120,
+            BatchSize = TrainerSettings.FullBatch,
+            LearningRate = 0.01f,
+            Patience = 2,
+            Progress = new SynchronousProgress(report => loss.Factor = report.Epoch is >= 59 and < 62 ? spike : 1f),
+        };
+        var model = new Mlp(3, [8], 1, seed: 2);
+        Func<TrainingResult> fit = () => new ModuleTrainer(settings).Fit(model, loss, TrainingSource.FromArrays(data.Features, data.Labels));
+        if (diverges)
+        {
+            var error = Assert.Throws<InvalidOperationException>(fit);
+            Assert.Contains("far above its best", error.Message, StringComparison.Ordinal);
+            return;
+        }
+
+        TrainingResult result = fit();
+        float[] losses = result.History.TrainingLosses();
+        Assert.True(losses[59] > 2 * losses[58], $"the spike must reach the rising-loss check: {losses[58]:G4} -> {losses[59]:G4}");
+        Assert.True(result.History.EpochsRun > 62, $"training stopped at epoch {result.History.EpochsRun}, in the spike");
+        Assert.True(losses[^1] < losses[58], "training goes on and improves after the spike");
+    }
+
+    [Fact]
+    public void AnAffineModelsRisingLossAtAPlateauIsStillDivergence()
+    {
+        RegressionData data = RegressionData.Generate(100, [1f, -2f, 0.5f], 0.5f, 0.2f, seed: 3);
+        var loss = new SpikingLoss();
+        var settings = new TrainerSettings
+        {
+            NumberOfEpochs = 120,
+            BatchSize = TrainerSettings.FullBatch,
+            Optimizer = OptimizerSettings.Sgd(),
+            Patience = 2,
+            Progress = new SynchronousProgress(report => loss.Factor = report.Epoch is >= 59 and < 62 ? 3f : 1f),
+        };
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            new ModuleTrainer(settings).Fit(new LinearModel(3), loss, TrainingSource.FromArrays(data.Features, data.Labels)));
+        Assert.Contains("far above its best", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The mean squared error times <see cref="Factor"/>, which a test changes between epochs to make the loss spike.</summary>
+    private sealed class SpikingLoss : Loss
+    {
+        private readonly MeanSquaredErrorLoss _inner = new();
+
+        internal float Factor { get; set; } = 1f;
+
+        public override Tensor<float> Compute(Tensor<float> predictions, Tensor<float> targets, Tensor<float>? weights = null) =>
+            _inner.Compute(predictions, targets, weights) * Factor;
+    }
+
+    /// <summary>An <see cref="IProgress{T}"/> called on the training thread right after each epoch (unlike <see cref="Progress{T}"/>).</summary>
+    private sealed class SynchronousProgress(Action<EpochReport> report) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => report(value);
+    }
 }

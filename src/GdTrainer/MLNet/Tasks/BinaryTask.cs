@@ -27,6 +27,8 @@ internal sealed class BinaryTask(float? positiveClassWeight) : ITrainingTask
 
     public float LinearConvergenceTolerance => 1e-4f;
 
+    public float DefaultLinearL2(int trainingRows) => DefaultRegularization.LinearClassifierL2(trainingRows);
+
     public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>
         ColumnChecks.CheckBoolean(inputSchema, labelColumnName, parameterName);
 

@@ -33,6 +33,14 @@ internal interface ITrainingTask
     /// </summary>
     float LinearConvergenceTolerance { get; }
 
+    /// <summary>
+    /// The linear model's L2 coefficient when the options set none, for <paramref name="trainingRows"/> training rows: 0 for
+    /// regression (least squares has a unique, finite optimum that the trainer reaches and the tests check), and
+    /// <see cref="DefaultRegularization.LinearClassifierL2"/> (<c>1 / n</c>, indicator columns penalised per unit) for the
+    /// classifiers, whose unpenalised optimum on small or separable data lies at extreme weights and probabilities.
+    /// </summary>
+    float DefaultLinearL2(int trainingRows);
+
     /// <summary>Checks the label column of an estimator's input shape.</summary>
     /// <exception cref="ArgumentException">The column is missing or of the wrong type.</exception>
     void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName);

@@ -24,6 +24,8 @@ internal sealed class MulticlassTask(float labelSmoothing, float[]? classWeights
 
     public float LinearConvergenceTolerance => 1e-4f;
 
+    public float DefaultLinearL2(int trainingRows) => DefaultRegularization.LinearClassifierL2(trainingRows);
+
     public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>
         ColumnChecks.CheckKey(inputSchema, labelColumnName, parameterName);
 

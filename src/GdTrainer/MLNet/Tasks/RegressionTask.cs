@@ -19,6 +19,8 @@ internal sealed class RegressionTask : ITrainingTask
 
     public float LinearConvergenceTolerance => 1e-9f;
 
+    public float DefaultLinearL2(int trainingRows) => 0f;
+
     public void CheckLabel(SchemaShape inputSchema, string labelColumnName, string parameterName) =>
         ColumnChecks.CheckSingle(inputSchema, labelColumnName, "label", parameterName);
 

@@ -29,6 +29,9 @@ using Microsoft.ML;
 /// <item><term><see cref="Patience"/></term><description>2 / 10 (scikit-learn's <c>n_iter_no_change</c>): an MLP's epoch loss is noisier.</description></item>
 /// <item><term><see cref="LearningRateSchedule"/></term><description>Adaptive / Constant: growing the batch removes SGD's noise at the
 /// optimum of a convex loss; an MLP is trained at a constant rate (or with <see cref="LearningRateScheduler"/>).</description></item>
+/// <item><term><see cref="L2Regularization"/></term><description>0, except <c>1 / n</c> for the binary and multiclass linear model (n training
+/// rows; indicator columns penalised per unit): the classifiers' unpenalised optimum on small or separable data has extreme weights and
+/// overconfident probabilities (DefaultRegularization, docs/benchmarks.md "Issue 19").</description></item>
 /// </list>
 /// </remarks>
 public abstract class GradientDescentTrainerOptions
@@ -212,11 +215,17 @@ public abstract class GradientDescentTrainerOptions
     /// <summary>
     /// The L2 penalty coefficient λ (at least 0), PyTorch's <c>weight_decay</c> on the weights only
     /// (not the bias): each step uses the gradient of <c>loss + (λ / 2) * ||w||^2</c>, where loss is the
-    /// (weighted) mean squared error over the batch. With full batches the model converges to the ridge
+    /// (weighted) mean loss over the batch and <c>w</c> the weights as trained (of the standardised features with the default
+    /// <see cref="FeatureStandardization"/>). For the mean squared error with full batches the model converges to the ridge
     /// solution of <c>(X^T W X + (λ / 2) * sum(W) * I) w = X^T W (y - b)</c> (W the example weights; 1 when none).
-    /// The loss history does not include the penalty. Default: 0.
+    /// The loss history does not include the penalty. Set 0 for no penalty.
+    /// Default: null, which is 0 for regression and for models with hidden layers or a <see cref="ModelFactory"/>, and for the
+    /// linear model of the binary and multiclass trainers <c>1 / n</c> (n the training rows after any validation hold-out), the
+    /// mean-loss form of ML.NET L-BFGS's <c>L2Regularization = 1</c> and scikit-learn's <c>LogisticRegression(C = 1)</c>; with
+    /// that default penalty an indicator column (every value 0 or 1, such as a one-hot category) is centred but not scaled, so its
+    /// weight is penalised per unit (the category's effect) and the other weights per standard deviation of their feature.
     /// </summary>
-    public float L2Regularization;
+    public float? L2Regularization;
 
     /// <summary>
     /// Log the training loss every this many epochs (at least 1); the first and the last epoch are
@@ -283,7 +292,10 @@ public abstract class GradientDescentTrainerOptions
 
         SettingChecks.NumberOfEpochs(NumberOfEpochs);
         SettingChecks.BatchSize(BatchSize);
-        SettingChecks.L2Regularization(L2Regularization);
+        if (L2Regularization is { } l2)
+        {
+            SettingChecks.L2Regularization(l2);
+        }
         if (HiddenLayers is null)
         {
             throw new ArgumentNullException(nameof(HiddenLayers), "HiddenLayers must not be null; use an empty array for the linear model.");

@@ -83,7 +83,7 @@ internal sealed class TrainerCore
         }
 
         int seed = _options.Seed ?? _host?.Rand.Next() ?? GradientDescentTrainerOptions.DefaultSeed;
-        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, logger, channel);
+        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, source.RowCount, logger, channel);
         int trainingRows = Math.Max(source.RowCount - settings.ValidationRowsOf(source.RowCount), 1);
         int batchSize = Math.Min(settings.BatchSize, trainingRows);
 
@@ -94,6 +94,12 @@ internal sealed class TrainerCore
             : source is SparseTrainingSource
                 ? FeatureTransform.CreateScaleOnly(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'")
                 : FeatureTransform.Create(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'");
+        if (initialModel is null && transform is not null && AppliesDefaultPenalty(settings))
+        {
+            // The default penalty acts per unit on indicator columns (DefaultRegularization): they are centred, not scaled.
+            transform = DefaultRegularization.WithIndicatorsPerUnit(transform, statistics);
+        }
+
         if (transform is not null)
         {
             source.Standardize(transform); // Applied while the rows are shuffled: one pass instead of two.
@@ -119,7 +125,7 @@ internal sealed class TrainerCore
     /// The options with every model-dependent default resolved (see <see cref="GradientDescentTrainerOptions"/>'s table), as the
     /// training loop's settings; logged once per <c>Fit</c> at debug level.
     /// </summary>
-    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, ILogger? logger, IChannel? channel)
+    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, int rowCount, ILogger? logger, IChannel? channel)
     {
         bool linear = IsLinear;
         var settings = new TrainerSettings
@@ -129,7 +135,7 @@ internal sealed class TrainerCore
             LearningRateSchedule = _options.LearningRateSchedule ?? (linear ? LearningRateSchedule.Adaptive : LearningRateSchedule.Constant),
             LearningRateScheduler = _options.LearningRateScheduler,
             MaxGradientNorm = _options.MaxGradientNorm,
-            L2Regularization = _options.L2Regularization,
+            L2Regularization = _options.L2Regularization ?? 0f,
             NumberOfEpochs = _options.NumberOfEpochs ?? (linear ? 1000 : 200),
             ConvergenceTolerance = _options.ConvergenceTolerance ?? (linear ? _task.LinearConvergenceTolerance : 1e-4f),
             Patience = _options.Patience ?? (linear ? 2 : 10),
@@ -144,6 +150,11 @@ internal sealed class TrainerCore
             CancellationToken = _options.CancellationToken,
             Observer = channel is null ? null : new ChannelObserver(channel),
         };
+        if (_options.L2Regularization is null && linear)
+        {
+            settings.L2Regularization = _task.DefaultLinearL2(Math.Max(rowCount - settings.ValidationRowsOf(rowCount), 1));
+        }
+
         if (logger is not null)
         {
             TrainerLog.ResolvedOptions(logger, settings.ToString());
@@ -151,6 +162,9 @@ internal sealed class TrainerCore
 
         return settings;
     }
+
+    /// <summary>Whether the run trains with the task's default L2 penalty (the options set none, and the task's default is positive).</summary>
+    private bool AppliesDefaultPenalty(TrainerSettings settings) => _options.L2Regularization is null && IsLinear && settings.L2Regularization > 0f;
 
     /// <summary>Checks that a warm start's initial model fits the data and the options; the message says what differs.</summary>
     private void CheckInitialModel(GradientDescentModelParameters initial, int featureCount, int outputs)
