@@ -14,16 +14,18 @@ internal sealed class SparseRows
 
     /// <summary>The rows <c>0 .. rowCount - 1</c> of a CSR matrix (not copied).</summary>
     internal SparseRows(int columnCount, int rowCount, int[] rowStarts, int[] indices, float[] values)
-        : this(columnCount, rowCount, rowStarts, 0, indices, values)
+        : this(columnCount, rowCount, rowStarts, 0, indices, values, null)
     {
     }
 
     /// <summary>
     /// The rows <paramref name="firstRow"/> .. <paramref name="firstRow"/> + <paramref name="rowCount"/> - 1 of a CSR matrix (not copied):
-    /// <paramref name="rowStarts"/> are offsets into the whole matrix's <paramref name="indices"/> and <paramref name="values"/>.
+    /// <paramref name="rowStarts"/> are offsets into the whole matrix's <paramref name="indices"/> and <paramref name="values"/>;
+    /// <paramref name="offsets"/>, when given, are subtracted from their columns in every row (see <see cref="SparseOffsets"/>).
     /// </summary>
-    internal SparseRows(int columnCount, int rowCount, int[] rowStarts, int firstRow, int[] indices, float[] values)
+    internal SparseRows(int columnCount, int rowCount, int[] rowStarts, int firstRow, int[] indices, float[] values, SparseOffsets? offsets)
     {
+        Offsets = offsets;
         ColumnCount = columnCount;
         RowCount = rowCount;
         _rowStarts = rowStarts;
@@ -31,6 +33,9 @@ internal sealed class SparseRows
         _indices = indices;
         _values = values;
     }
+
+    /// <summary>Values subtracted from a few columns of every row (their zeros included), or null.</summary>
+    internal SparseOffsets? Offsets { get; }
 
     /// <summary>The number of columns (features) of every row.</summary>
     internal int ColumnCount { get; }

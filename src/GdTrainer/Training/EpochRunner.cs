@@ -292,6 +292,14 @@ internal sealed class EpochRunner
         ReadOnlySpan<int> starts = x.RowStarts;
         ReadOnlySpan<int> indices = x.Indices;
         ReadOnlySpan<float> values = x.Values;
+        if (x.Offsets is { } offsets)
+        {
+            for (int c = 0; c < offsets.Columns.Length; c++)
+            {
+                bias -= (double)offsets.Values[c] * weights[offsets.Columns[c]];
+            }
+        }
+
         double sum = 0;
         for (int i = 0; i < y.Length; i++)
         {

@@ -44,36 +44,60 @@ internal sealed class FeatureTransform
     /// </exception>
     internal static FeatureTransform? Create(
         FeatureStandardization mode, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ReadOnlySpan<float> minimum, ReadOnlySpan<float> maximum,
-        double maximumMagnitude, string features) => Create(mode, means, variances, minimum, maximum, maximumMagnitude, features, centre: true);
+        double maximumMagnitude, string features) => Create(mode, means, variances, minimum, maximum, maximumMagnitude, features, offsets: null);
 
     /// <summary>
-    /// The transform for sparse rows, which keeps their zeros: <see cref="FeatureStandardization.CenterAndScale"/> divides each
-    /// column by its standard deviation (capped as in <see cref="Create(FeatureStandardization, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{float}, ReadOnlySpan{float}, double, string)"/>,
-    /// the cap measured from 0) without centring it, as ML.NET's normalisers do with <c>fixZero</c>; the other modes leave the
-    /// rows alone (centring would fill the zeros in). Null when nothing is done.
+    /// The presence (share of rows in which a sparse column is non-zero) from which a column of sparse rows is centred: columns
+    /// this common carry almost all of the rows' mean (a column's standardised mean is <c>sqrt(p / (1 - p))</c> for presence p),
+    /// and left uncentred that mean is one direction of very high curvature, shared by every row, that caps the learning rate
+    /// (on 20,000 generated reviews its eigenvalue was 436 against a few for the rest).
     /// </summary>
-    /// <exception cref="InvalidOperationException">A column's scale is beyond float (see the other overload).</exception>
-    internal static FeatureTransform? CreateScaleOnly(
-        FeatureStandardization mode, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ReadOnlySpan<float> minimum, ReadOnlySpan<float> maximum,
-        double maximumMagnitude, string features) =>
-        mode == FeatureStandardization.CenterAndScale ? Create(mode, means, variances, minimum, maximum, maximumMagnitude, features, centre: false) : null;
+    internal const double SparseCentringPresence = 0.01;
 
-    private static FeatureTransform? Create(
-        FeatureStandardization mode, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ReadOnlySpan<float> minimum, ReadOnlySpan<float> maximum,
-        double maximumMagnitude, string features, bool centre)
+    /// <summary>
+    /// The transform for sparse rows. <see cref="FeatureStandardization.CenterAndScale"/> divides each column by its standard
+    /// deviation (capped as the dense transform's, the cap measured from the offset), and centres only the columns present in at
+    /// least <see cref="SparseCentringPresence"/> of the rows: a sparse source keeps its zeros and subtracts those few columns'
+    /// means inside the product (<see cref="TrainingSource.Standardize"/>), so a step costs the non-zeros plus the centred columns;
+    /// rarer columns' means are near 0. <see cref="FeatureStandardization.Center"/> centres those columns without scaling;
+    /// <see cref="FeatureStandardization.None"/> leaves the rows alone (null).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A column's scale is beyond float (see the dense overload).</exception>
+    internal static FeatureTransform? CreateForSparse(
+        FeatureStandardization mode, FeatureStatistics statistics, double maximumMagnitude, string features)
     {
         if (mode == FeatureStandardization.None)
         {
             return null;
         }
 
-        var offsets = new float[means.Length];
+        double[] presence = statistics.Presence ?? throw new ArgumentException("Sparse statistics carry each column's presence.", nameof(statistics));
+        var centred = new double[presence.Length];
+        for (int j = 0; j < presence.Length; j++)
+        {
+            centred[j] = presence[j] >= SparseCentringPresence ? statistics.Means[j] : 0;
+        }
+
+        return Create(mode, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, maximumMagnitude, features, centred);
+    }
+
+    // offsets: the values to subtract from each column, or null for the means.
+    private static FeatureTransform? Create(
+        FeatureStandardization mode, ReadOnlySpan<double> means, ReadOnlySpan<double> variances, ReadOnlySpan<float> minimum, ReadOnlySpan<float> maximum,
+        double maximumMagnitude, string features, double[]? offsets)
+    {
+        if (mode == FeatureStandardization.None)
+        {
+            return null;
+        }
+
+        var centres = new float[means.Length];
         var scales = new float[means.Length];
         List<int>? unrepresentable = null;
         for (int j = 0; j < means.Length; j++)
         {
-            double offset = centre ? means[j] : 0;
-            offsets[j] = (float)offset;
+            double offset = offsets?[j] ?? means[j];
+            centres[j] = (float)offset;
             double variance = variances[j];
             bool constant = !(variance > 1e-12 * means[j] * means[j]);
             double spread = Math.Max(maximum[j] - offset, offset - minimum[j]);
@@ -96,7 +120,7 @@ internal sealed class FeatureTransform
                 $"(mlContext.Transforms.NormalizeMeanVariance or NormalizeMinMax in front of the trainer, or a change of unit), or remove it."));
         }
 
-        return new FeatureTransform(offsets, scales);
+        return new FeatureTransform(centres, scales);
     }
 
     /// <summary>Writes <c>(row - Offsets) * Scales</c> into <paramref name="destination"/> (which may be <paramref name="row"/>).</summary>

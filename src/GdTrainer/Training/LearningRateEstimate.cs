@@ -104,7 +104,11 @@ internal static class LearningRateEstimate
     /// <param name="weightOf">Row r's example weight.</param>
     /// <param name="dot">Row r's dot product with a vector of <paramref name="featureCount"/> values.</param>
     /// <param name="addScaled">Adds row r times a scale into a vector of <paramref name="featureCount"/> values.</param>
-    internal static double LargestEigenvalue(int featureCount, int rows, Func<int, float> weightOf, Func<int, double[], double> dot, Action<int, double, double[]> addScaled)
+    /// <param name="offsetColumns">Columns from which every row subtracts a value (centred sparse columns), or null.</param>
+    /// <param name="offsetValues">The value each of <paramref name="offsetColumns"/> subtracts.</param>
+    internal static double LargestEigenvalue(
+        int featureCount, int rows, Func<int, float> weightOf, Func<int, double[], double> dot, Action<int, double, double[]> addScaled,
+        int[]? offsetColumns = null, float[]? offsetValues = null)
     {
         double totalWeight = 0;
         for (int r = 0; r < rows; r++)
@@ -121,11 +125,22 @@ internal static class LearningRateEstimate
         {
             Array.Clear(next);
             double nextBias = 0;
+            double shift = 0; // m . v: what the offsets take off every row's product.
+            for (int c = 0; c < (offsetColumns?.Length ?? 0); c++)
+            {
+                shift += offsetValues![c] * v[offsetColumns![c]];
+            }
+
             for (int r = 0; r < rows; r++)
             {
-                double u = weightOf(r) * (dot(r, v) + vBias) / totalWeight;
+                double u = weightOf(r) * (dot(r, v) - shift + vBias) / totalWeight;
                 addScaled(r, u, next);
                 nextBias += u;
+            }
+
+            for (int c = 0; c < (offsetColumns?.Length ?? 0); c++)
+            {
+                next[offsetColumns![c]] -= offsetValues![c] * nextBias;
             }
 
             double norm = Math.Sqrt(TensorPrimitives.Dot<double>(next, next) + (nextBias * nextBias));

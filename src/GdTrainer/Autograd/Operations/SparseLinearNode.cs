@@ -39,6 +39,34 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
         Span<float> output = data.AsSpan(0, n * k);
         ReadOnlySpan<float> w = weight.Data;
         ReadOnlySpan<float> b = bias is null ? default : bias.Data;
+        float[]? adjustedBias = null;
+        if (input.Offsets is { } offsets)
+        {
+            // Centred columns subtract m . W from every row, the same for all: folded into the bias for this product.
+            weight.PendingRows?.CatchUp(offsets.Columns);
+            adjustedBias = RentScratch(k);
+            Span<float> adjusted = adjustedBias.AsSpan(0, k);
+            if (b.IsEmpty)
+            {
+                adjusted.Clear();
+            }
+            else if (b.Length == k)
+            {
+                b.CopyTo(adjusted);
+            }
+            else
+            {
+                adjusted.Fill(b[0]);
+            }
+
+            for (int c = 0; c < offsets.Columns.Length; c++)
+            {
+                TensorPrimitives.MultiplyAdd(w.Slice(offsets.Columns[c] * k, k), -offsets.Values[c], adjusted, adjusted);
+            }
+
+            b = adjusted;
+        }
+
         ReadOnlySpan<int> starts = input.RowStarts;
         ReadOnlySpan<int> indices = input.Indices;
         ReadOnlySpan<float> values = input.Values;
@@ -70,6 +98,11 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
             {
                 TensorPrimitives.MultiplyAdd(w.Slice(indices[p] * k, k), values[p], row, row);
             }
+        }
+
+        if (adjustedBias is not null)
+        {
+            ReturnScratch(adjustedBias);
         }
 
         int[] shape = weight.Rank == 1 ? [n] : [n, k];
@@ -107,6 +140,27 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
                     Span<float> target = gradient.Slice(indices[p] * k, k);
                     TensorPrimitives.MultiplyAdd(rowGradient, values[p], target, target);
                 }
+            }
+
+            if (input.Offsets is { } offsets)
+            {
+                // Every row subtracted m from the centred columns: their rows get -m_c times the output gradient's column sums.
+                weight.SparseGradientTarget(offsets.Columns, k);
+                float[] sumsBuffer = RentScratch(k);
+                Span<float> sums = sumsBuffer.AsSpan(0, k);
+                sums.Clear();
+                for (int i = 0; i < n; i++)
+                {
+                    TensorPrimitives.Add(sums, outputGradient.Slice(i * k, k), sums);
+                }
+
+                for (int c = 0; c < offsets.Columns.Length; c++)
+                {
+                    Span<float> target = gradient.Slice(offsets.Columns[c] * k, k);
+                    TensorPrimitives.MultiplyAdd(sums, -offsets.Values[c], target, target);
+                }
+
+                ReturnScratch(sumsBuffer);
             }
         }
 

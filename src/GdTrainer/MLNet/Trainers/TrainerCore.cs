@@ -83,7 +83,7 @@ internal sealed class TrainerCore
         }
 
         int seed = _options.Seed ?? _host?.Rand.Next() ?? GradientDescentTrainerOptions.DefaultSeed;
-        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, source.RowCount, logger, channel);
+        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, source.RowCount, source is SparseTrainingSource, logger, channel);
         int trainingRows = Math.Max(source.RowCount - settings.ValidationRowsOf(source.RowCount), 1);
         int batchSize = Math.Min(settings.BatchSize, trainingRows);
 
@@ -92,7 +92,7 @@ internal sealed class TrainerCore
         FeatureTransform? transform = initialModel is not null
             ? initialModel.Standardization
             : source is SparseTrainingSource
-                ? FeatureTransform.CreateScaleOnly(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'")
+                ? FeatureTransform.CreateForSparse(_options.FeatureStandardization, statistics, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'")
                 : FeatureTransform.Create(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'");
         if (initialModel is null && transform is not null && AppliesDefaultPenalty(settings))
         {
@@ -125,7 +125,7 @@ internal sealed class TrainerCore
     /// The options with every model-dependent default resolved (see <see cref="GradientDescentTrainerOptions"/>'s table), as the
     /// training loop's settings; logged once per <c>Fit</c> at debug level.
     /// </summary>
-    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, int rowCount, ILogger? logger, IChannel? channel)
+    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, int rowCount, bool sparse, ILogger? logger, IChannel? channel)
     {
         bool linear = IsLinear;
         var settings = new TrainerSettings
@@ -150,6 +150,14 @@ internal sealed class TrainerCore
             CancellationToken = _options.CancellationToken,
             Observer = channel is null ? null : new ChannelObserver(channel),
         };
+        if (sparse && !hasValidationData && _options.ValidationFraction == 0f && _options.EarlyStopping is null)
+        {
+            // Sparse, wide rows (text) are nearly separable: the training loss keeps falling long after the held-out loss has
+            // turned, so watch held-out rows instead (see SparseEarlyStopping).
+            settings.ValidationFraction = SparseEarlyStopping.ValidationFraction;
+            settings.EarlyStopping = new EarlyStopping { Patience = SparseEarlyStopping.Patience };
+        }
+
         if (_options.L2Regularization is null && linear)
         {
             settings.L2Regularization = _task.DefaultLinearL2(Math.Max(rowCount - settings.ValidationRowsOf(rowCount), 1));

@@ -7,8 +7,9 @@ namespace GdTrainer.Training;
 /// </summary>
 internal sealed class FeatureStatistics
 {
-    internal FeatureStatistics(double[] means, double[] variances, float[] minimum, float[] maximum, double totalWeight, double labelMean, double labelSquareMean)
+    internal FeatureStatistics(double[] means, double[] variances, float[] minimum, float[] maximum, double totalWeight, double labelMean, double labelSquareMean, double[]? presence = null)
     {
+        Presence = presence;
         Means = means;
         Variances = variances;
         Minimum = minimum;
@@ -17,6 +18,12 @@ internal sealed class FeatureStatistics
         LabelMean = labelMean;
         LabelSquareMean = labelSquareMean;
     }
+
+    /// <summary>
+    /// For sparse rows, the fraction of the rows in which each feature is stored (non-zero); null for dense rows (where every
+    /// feature is present in every row).
+    /// </summary>
+    internal double[]? Presence { get; }
 
     /// <summary>Each feature's weighted mean.</summary>
     internal double[] Means { get; }

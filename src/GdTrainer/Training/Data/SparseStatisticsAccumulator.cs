@@ -47,8 +47,10 @@ internal sealed class SparseStatisticsAccumulator(int columns)
         var variances = new double[columns];
         var minimum = new float[columns];
         var maximum = new float[columns];
+        var presence = new double[columns];
         for (int j = 0; j < columns; j++)
         {
+            presence[j] = (double)_present[j] / _rows;
             means[j] = _sums[j] / _totalWeight;
             variances[j] = Math.Max((_squares[j] / _totalWeight) - (means[j] * means[j]), 0);
             bool hasZero = _present[j] < _rows;
@@ -56,7 +58,7 @@ internal sealed class SparseStatisticsAccumulator(int columns)
             maximum[j] = _present[j] == 0 ? 0f : hasZero ? MathF.Max(_maximum[j], 0f) : _maximum[j];
         }
 
-        return new FeatureStatistics(means, variances, minimum, maximum, _totalWeight, _labelSum / _totalWeight, _labelSquareSum / _totalWeight);
+        return new FeatureStatistics(means, variances, minimum, maximum, _totalWeight, _labelSum / _totalWeight, _labelSquareSum / _totalWeight, presence);
     }
 
     private static float[] CreateFilled(int length, float value)

@@ -104,17 +104,13 @@ internal sealed class SparseTrainingSource : TrainingSource
         return (new SparseTrainingSource(_store, _first, _count - count), new SparseTrainingSource(_store, _first + _count - count, count));
     }
 
-    /// <summary>Multiplies every stored value by its column's scale (the transform's offsets must be 0: see <see cref="FeatureTransform.CreateScaleOnly"/>).</summary>
+    /// <summary>
+    /// Multiplies every stored value by its column's scale, and records the offsets of the centred columns (see
+    /// <see cref="FeatureTransform.CreateForSparse"/>), in scaled units, which every batch then subtracts inside its product
+    /// (<see cref="SparseOffsets"/>): the rows stay sparse.
+    /// </summary>
     internal override void Standardize(FeatureTransform transform)
     {
-        foreach (float offset in transform.Offsets)
-        {
-            if (offset != 0f)
-            {
-                throw new ArgumentException("Sparse rows can only be scaled: centring them would fill in their zeros.", nameof(transform));
-            }
-        }
-
         float[] scales = transform.Scales;
         int[] indices = _store.Indices;
         float[] values = _store.Values;
@@ -123,6 +119,20 @@ internal sealed class SparseTrainingSource : TrainingSource
         {
             values[p] *= scales[indices[p]];
         }
+
+        var columns = new List<int>();
+        var offsets = new List<float>();
+        for (int j = 0; j < transform.Offsets.Length; j++)
+        {
+            if (transform.Offsets[j] != 0f)
+            {
+                columns.Add(j);
+                offsets.Add(transform.Offsets[j] * scales[j]);
+            }
+        }
+
+        _store.Offsets = columns.Count == 0 ? null : new SparseOffsets([.. columns], [.. offsets]);
+        _plans.Clear();
     }
 
     internal override BatchPlan Plan(int batchSize)
@@ -144,12 +154,32 @@ internal sealed class SparseTrainingSource : TrainingSource
     internal override LinearCurvature EstimateLinearCurvature()
     {
         Store store = _store;
-        float largestNorm = 0f;
+        SparseOffsets? offsets = store.Offsets;
+        float[]? shift = null;
+        double shiftNorm = 0;
+        if (offsets is not null)
+        {
+            shift = new float[FeatureCount];
+            for (int c = 0; c < offsets.Columns.Length; c++)
+            {
+                shift[offsets.Columns[c]] = offsets.Values[c];
+                shiftNorm += (double)offsets.Values[c] * offsets.Values[c];
+            }
+        }
+
+        // ||x - m||^2 = ||x||^2 - 2 x . m + ||m||^2 for a row x with the centred columns' offsets m.
+        double largestNorm = 0;
         for (int row = _first; row < _first + _count; row++)
         {
             (int start, int end) = store.Range(row);
-            ReadOnlySpan<float> values = store.Values.AsSpan(start, end - start);
-            largestNorm = MathF.Max(largestNorm, System.Numerics.Tensors.TensorPrimitives.Dot(values, values));
+            double norm = shiftNorm;
+            for (int p = start; p < end; p++)
+            {
+                double value = store.Values[p];
+                norm += value * (value - (2.0 * (shift?[store.Indices[p]] ?? 0f)));
+            }
+
+            largestNorm = Math.Max(largestNorm, norm);
         }
 
         int sampleCount = Math.Min(_count, LearningRateEstimate.SampleRows);
@@ -181,7 +211,9 @@ internal sealed class SparseTrainingSource : TrainingSource
                 {
                     next[store.Indices[p]] += scale * store.Values[p];
                 }
-            });
+            },
+            offsets?.Columns,
+            offsets?.Values);
         return new LinearCurvature(lambda, largestNorm + 1.0, _count);
     }
 
@@ -213,7 +245,7 @@ internal sealed class SparseTrainingSource : TrainingSource
                     }
                 }
 
-                var rows = new SparseRows(store.FeatureCount, size, store.RowStarts, start, store.Indices, store.Values);
+                var rows = new SparseRows(store.FeatureCount, size, store.RowStarts, start, store.Indices, store.Values, store.Offsets);
                 var gradientScale = Tensor.Scalar((float)(totalWeight * count / source._totalWeight));
                 _batches[b] = new TrainingBatch(null, rows, Tensor.Wrap(store.Labels, start, [size]), weights, totalWeight, gradientScale);
                 _order[b] = b;
@@ -383,6 +415,9 @@ internal sealed class SparseTrainingSource : TrainingSource
         internal FeatureStatistics Statistics { get; } = statistics;
 
         internal string Description { get; } = description;
+
+        /// <summary>The centred columns' offsets (in scaled units) that every row subtracts, or null.</summary>
+        internal SparseOffsets? Offsets { get; set; }
 
         internal (int Start, int End) Range(int row) => (RowStarts[row], RowStarts[row + 1]);
 
