@@ -75,6 +75,10 @@ internal sealed class BinaryTask(float? positiveClassWeight) : LearningTask<Grad
         }
     }
 
+    /// <summary>The input with <c>PredictedLabel</c>, <c>Score</c> and <c>Probability</c>.</summary>
+    internal override SchemaShape AppendOutputShapes(SchemaShape inputSchema, string labelColumnName) =>
+        SchemaShapes.Append(inputSchema, SchemaShapes.ShapesOf(BinaryColumns.Instance));
+
     internal override GradientDescentBinaryTransformer CreateTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType,
         DataViewSchema.Annotations? labelAnnotations, ProtectedColumns protectedColumns) =>
         new(model, featureColumnName, featureColumnType, protectedColumns);

@@ -65,6 +65,27 @@ internal abstract class LearningTask<TTransformer> : ITrainingTask, ISavedTaskFo
     /// <inheritdoc/>
     public abstract void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn);
 
+    /// <summary>
+    /// The trainer's output shape: <paramref name="inputSchema"/> (already checked) with the columns of the task's transformer
+    /// appended, each replacing an input column of the same name.
+    /// </summary>
+    /// <param name="inputSchema">The trainer's input shape.</param>
+    /// <param name="labelColumnName">The label column (multiclass: its key values become those of <c>PredictedLabel</c>).</param>
+    internal abstract SchemaShape AppendOutputShapes(SchemaShape inputSchema, string labelColumnName);
+
+    /// <summary>
+    /// Checks the arguments of a warm start before the trainer reads any data: that there is an initial model, and what else the
+    /// task needs to continue from it (multiclass: the same label mapping).
+    /// </summary>
+    /// <param name="trainData">The training data.</param>
+    /// <param name="initialModel">The model to continue from.</param>
+    /// <param name="labelColumnName">The label column of the trainer.</param>
+    /// <param name="featureColumnName">The feature column of the trainer.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The initial model does not fit the data; the message says how.</exception>
+    internal virtual void CheckInitialModel(IDataView trainData, TTransformer initialModel, string labelColumnName, string featureColumnName) =>
+        ArgumentNullException.ThrowIfNull(initialModel);
+
     /// <summary>The task's transformer for a model (trained, or rebuilt from a saved chain).</summary>
     /// <param name="model">The model.</param>
     /// <param name="featureColumnName">The feature column.</param>

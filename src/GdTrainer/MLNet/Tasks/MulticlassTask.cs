@@ -100,6 +100,44 @@ internal sealed class MulticlassTask(float labelSmoothing, float[]? classWeights
             $"Only one class (key {first + 1}) of the label column '{labelColumn.Name}' appears in the {labels.Length} usable training rows: a classifier needs at least two. Check the label mapping and any row filter, or train on more data."));
     }
 
+    /// <summary>
+    /// The input with <c>PredictedLabel</c> (a key) and <c>Score</c> (a vector); both carry key values or slot names when the label
+    /// has key values (a shape only says that they exist, so two example classes stand for them).
+    /// </summary>
+    internal override SchemaShape AppendOutputShapes(SchemaShape inputSchema, string labelColumnName)
+    {
+        bool hasKeyValues = inputSchema.First(c => c.Name == labelColumnName).Annotations.Any(c => c.Name == ScoreAnnotations.KeyValues);
+        DataViewSchema.Annotations? example = null;
+        if (hasKeyValues)
+        {
+            var builder = new DataViewSchema.Annotations.Builder();
+            builder.Add(ScoreAnnotations.KeyValues, new VectorDataViewType(TextDataViewType.Instance, 2), (ref VBuffer<ReadOnlyMemory<char>> value) =>
+                value = new VBuffer<ReadOnlyMemory<char>>(2, ["a".AsMemory(), "b".AsMemory()]));
+            example = builder.ToAnnotations();
+        }
+
+        return SchemaShapes.Append(inputSchema, SchemaShapes.ShapesOf(new MulticlassColumns(2, example)));
+    }
+
+    /// <summary>Also checks that the label maps its keys to the initial model's class names (the same <c>MapValueToKey</c>).</summary>
+    /// <exception cref="ArgumentException">The label mapping differs from the initial model's.</exception>
+    internal override void CheckInitialModel(IDataView trainData, GradientDescentMulticlassTransformer initialModel, string labelColumnName, string featureColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(trainData);
+        ArgumentNullException.ThrowIfNull(initialModel);
+        DataViewSchema.Column? label = trainData.Schema.GetColumnOrNull(labelColumnName);
+        if (label is { Type: KeyDataViewType key } && key.Count == (ulong)initialModel.ClassCount && initialModel.ClassNames is { } trained)
+        {
+            var current = new GradientDescentMulticlassTransformer(initialModel.Model, featureColumnName, initialModel.FeatureColumnType, label.Value.Annotations).ClassNames;
+            if (current is null || !current.SequenceEqual(trained))
+            {
+                throw new ArgumentException(
+                    $"The label column '{labelColumnName}' maps its keys to [{string.Join(", ", current ?? [])}], but the initial model was trained with [{string.Join(", ", trained)}]: the label mapping differs. Fit the MapValueToKey of the first training run and reuse it.",
+                    nameof(initialModel));
+            }
+        }
+    }
+
     internal override GradientDescentMulticlassTransformer CreateTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType,
         DataViewSchema.Annotations? labelAnnotations, ProtectedColumns protectedColumns) =>
         new(model, featureColumnName, featureColumnType, labelAnnotations, protectedColumns);

@@ -43,6 +43,10 @@ internal sealed class RegressionTask : LearningTask<GradientDescentRegressionTra
     {
     }
 
+    /// <summary>The input with a Single <c>Score</c>.</summary>
+    internal override SchemaShape AppendOutputShapes(SchemaShape inputSchema, string labelColumnName) =>
+        SchemaShapes.Append(inputSchema, SchemaShapes.Score);
+
     internal override GradientDescentRegressionTransformer CreateTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType,
         DataViewSchema.Annotations? labelAnnotations, ProtectedColumns protectedColumns) =>
         new(model, featureColumnName, featureColumnType, protectedColumns);
