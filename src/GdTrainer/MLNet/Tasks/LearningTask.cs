@@ -16,8 +16,9 @@ using Microsoft.ML.Data;
 /// The rooms below Tasks reach a task only through the interfaces they define (Scoring through <see cref="IPredictionTask"/>, with
 /// the tasks found in <see cref="PredictionTasks"/>, where <see cref="TaskInstallation"/> puts them), so none of them names a task
 /// or switches on one; the sealed trainers hold their task typed by the transformer it creates. A task object carries the
-/// options of its default loss (the trainers make one per trainer); everything but <see cref="DefaultLoss"/> is the same for every
-/// object of a task.
+/// options of its default loss (the positive-class weight; the label smoothing and class weights), which only its training
+/// members read: each trainer makes its own, and <see cref="TaskInstallation"/> installs one with the default options for the
+/// transformers, the saved form and the ONNX export, which do not depend on them.
 /// </remarks>
 /// <typeparam name="TTransformer">The transformer of the task.</typeparam>
 internal abstract class LearningTask<TTransformer> : ITrainingTask, ISavedTaskForm, IOnnxTaskOutputs
