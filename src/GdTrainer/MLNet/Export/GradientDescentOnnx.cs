@@ -69,7 +69,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentRegressionTransformer model, Stream output)
     {
         ArgumentNullException.ThrowIfNull(model);
-        WriteToStream(model.Model, model.FeatureColumnName, PredictionKind.Regression, output);
+        WriteToStream(model.Model, model.FeatureColumnName, OutputsOf(model.Task), output);
     }
 
     /// <summary>Writes a regression model as an ONNX file at <paramref name="path"/> (created or overwritten).</summary>
@@ -80,7 +80,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentRegressionTransformer model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        WriteToFile(model.Model, model.FeatureColumnName, PredictionKind.Regression, path);
+        WriteToFile(model.Model, model.FeatureColumnName, OutputsOf(model.Task), path);
     }
 
     /// <summary>
@@ -103,7 +103,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentRegressionTransformer model, Stream output, Stream featurizerOnnx)
     {
         ArgumentNullException.ThrowIfNull(model);
-        WriteAppended(model.Model, model.FeatureColumnName, PredictionKind.Regression, output, featurizerOnnx);
+        WriteAppended(model.Model, model.FeatureColumnName, OutputsOf(model.Task), output, featurizerOnnx);
     }
 
     /// <summary>
@@ -117,7 +117,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentBinaryTransformer model, Stream output)
     {
         ArgumentNullException.ThrowIfNull(model);
-        WriteToStream(model.Model, model.FeatureColumnName, PredictionKind.Binary, output);
+        WriteToStream(model.Model, model.FeatureColumnName, OutputsOf(model.Task), output);
     }
 
     /// <summary>Writes a binary classification model as an ONNX file at <paramref name="path"/> (created or overwritten).</summary>
@@ -128,7 +128,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentBinaryTransformer model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        WriteToFile(model.Model, model.FeatureColumnName, PredictionKind.Binary, path);
+        WriteToFile(model.Model, model.FeatureColumnName, OutputsOf(model.Task), path);
     }
 
     /// <summary>
@@ -149,7 +149,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentBinaryTransformer model, Stream output, Stream featurizerOnnx)
     {
         ArgumentNullException.ThrowIfNull(model);
-        WriteAppended(model.Model, model.FeatureColumnName, PredictionKind.Binary, output, featurizerOnnx);
+        WriteAppended(model.Model, model.FeatureColumnName, OutputsOf(model.Task), output, featurizerOnnx);
     }
 
     /// <summary>
@@ -165,7 +165,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentMulticlassTransformer model, Stream output)
     {
         ArgumentNullException.ThrowIfNull(model);
-        WriteToStream(model.Model, model.FeatureColumnName, PredictionKind.Multiclass, output);
+        WriteToStream(model.Model, model.FeatureColumnName, OutputsOf(model.Task), output);
     }
 
     /// <summary>Writes a multiclass classification model as an ONNX file at <paramref name="path"/> (created or overwritten).</summary>
@@ -176,7 +176,7 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentMulticlassTransformer model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        WriteToFile(model.Model, model.FeatureColumnName, PredictionKind.Multiclass, path);
+        WriteToFile(model.Model, model.FeatureColumnName, OutputsOf(model.Task), path);
     }
 
     /// <summary>
@@ -195,24 +195,29 @@ public static class GradientDescentOnnx
     public static void Export(GradientDescentMulticlassTransformer model, Stream output, Stream featurizerOnnx)
     {
         ArgumentNullException.ThrowIfNull(model);
-        WriteAppended(model.Model, model.FeatureColumnName, PredictionKind.Multiclass, output, featurizerOnnx);
+        WriteAppended(model.Model, model.FeatureColumnName, OutputsOf(model.Task), output, featurizerOnnx);
     }
 
-    private static void WriteToStream(GradientDescentModelParameters parameters, string featureColumnName, PredictionKind kind, Stream output)
+    /// <summary>The ONNX outputs of a transformer's task.</summary>
+    /// <exception cref="NotSupportedException">The task has no ONNX export.</exception>
+    private static IOnnxTaskOutputs OutputsOf(IPredictionTask task) =>
+        task as IOnnxTaskOutputs ?? throw new NotSupportedException($"ONNX export of {task.Kind} models is not implemented.");
+
+    private static void WriteToStream(GradientDescentModelParameters parameters, string featureColumnName, IOnnxTaskOutputs outputs, Stream output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        Build(parameters, featureColumnName, kind, featurizer: null).WriteTo(output);
+        Build(parameters, featureColumnName, outputs, featurizer: null).WriteTo(output);
     }
 
-    private static void WriteToFile(GradientDescentModelParameters parameters, string featureColumnName, PredictionKind kind, string path)
+    private static void WriteToFile(GradientDescentModelParameters parameters, string featureColumnName, IOnnxTaskOutputs outputs, string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        ModelProto onnx = Build(parameters, featureColumnName, kind, featurizer: null);
+        ModelProto onnx = Build(parameters, featureColumnName, outputs, featurizer: null);
         using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
         onnx.WriteTo(file);
     }
 
-    private static void WriteAppended(GradientDescentModelParameters parameters, string featureColumnName, PredictionKind kind, Stream output, Stream featurizerOnnx)
+    private static void WriteAppended(GradientDescentModelParameters parameters, string featureColumnName, IOnnxTaskOutputs outputs, Stream output, Stream featurizerOnnx)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(featurizerOnnx);
@@ -226,11 +231,11 @@ public static class GradientDescentOnnx
             throw new ArgumentException($"The featurizer stream is not an ONNX model: {e.Message}", nameof(featurizerOnnx), e);
         }
 
-        Build(parameters, featureColumnName, kind, featurizer).WriteTo(output);
+        Build(parameters, featureColumnName, outputs, featurizer).WriteTo(output);
     }
 
-    /// <summary>Builds the ONNX model of <paramref name="parameters"/> for a task, optionally appended to a featurizer.</summary>
-    internal static ModelProto Build(GradientDescentModelParameters parameters, string featureColumnName, PredictionKind kind, ModelProto? featurizer)
+    /// <summary>Builds the ONNX model of <paramref name="parameters"/> with a task's outputs, optionally appended to a featurizer.</summary>
+    internal static ModelProto Build(GradientDescentModelParameters parameters, string featureColumnName, IOnnxTaskOutputs outputs, ModelProto? featurizer)
     {
         if (parameters.Layers.Count == 0)
         {
@@ -241,9 +246,9 @@ public static class GradientDescentOnnx
 
         var writer = featurizer is null
             ? OnnxGraphWriter.Standalone(featureColumnName, parameters.FeatureCount)
-            : OnnxGraphWriter.AppendedTo(featurizer, featureColumnName, parameters.FeatureCount, OnnxOutputs.MinimumOpset(kind), OnnxOutputs.Names(kind));
+            : OnnxGraphWriter.AppendedTo(featurizer, featureColumnName, parameters.FeatureCount, outputs.MinimumFeaturizerOpset, outputs.OnnxOutputNames);
         string logits = writer.AddDenseLayers(parameters.Layers);
-        OnnxOutputs.Add(writer, logits, parameters.OutputCount, kind);
+        outputs.AddOnnxOutputs(writer, logits, parameters.OutputCount);
         return writer.Finish();
     }
 }

@@ -163,7 +163,7 @@ internal sealed class ModelPayload
     {
         var reader = new RecordReader(payload, Damaged);
         byte kind = reader.Byte("task");
-        if (kind > (byte)PredictionKind.Multiclass)
+        if (!Enum.IsDefined((PredictionKind)kind))
         {
             throw Damaged($"it names an unknown task {kind}");
         }

@@ -29,7 +29,7 @@ internal static class MulticlassCarrier
     /// <c>Score</c>: a vector of size k after plain <c>mlContext.Model.Load</c>); larger ones the first version-2 carrier
     /// (<see cref="MulticlassScoreFactory"/>, then <c>CopyColumns</c>: a <c>Score</c> of unknown size after plain load).
     /// </summary>
-    internal static Func<IDataView, ITransformer>[] Steps(MLContext mlContext, MulticlassColumns columns)
+    internal static Func<IDataView, ITransformer>[] Steps(MLContext mlContext, PredictionColumns columns)
     {
         IDataView lookup = Lookup(mlContext, columns);
         bool sized = columns.ModelOutputs < MulticlassSizedScoreFactory.DeclaredSize;
@@ -78,7 +78,7 @@ internal static class MulticlassCarrier
     internal static bool IsSlotDropper(ITransformer transformer) => transformer.GetType().FullName == SlotDropperTypeName;
 
     /// <summary>A view of (1-based index, key value) rows, one per class: the label's key values, or "1".."k" as text when it had none.</summary>
-    private static IDataView Lookup(MLContext mlContext, MulticlassColumns columns)
+    private static IDataView Lookup(MLContext mlContext, PredictionColumns columns)
     {
         if (columns.LabelAnnotations is not { } annotations)
         {

@@ -12,8 +12,9 @@ using Microsoft.ML.Data;
 /// <item>a custom mapping (<see cref="ModelKeyFactory"/>) writes the constant key <c>__GdTrainer_v2_ModelKey</c>;</item>
 /// <item><c>MapValue</c> maps that key to the text column <c>__GdTrainer_v2_Model</c>: the checksummed model record
 /// (<see cref="ModelPayload"/>: the module, its standardisation, the feature column, the history), stored in the model file;</item>
-/// <item>a custom mapping (<see cref="RegressionScoreFactory"/>) computes the output columns from the features and that record,
-/// which it decodes and verifies once (<see cref="PayloadCache"/>): no row copies the parameters;</item>
+/// <item>the task's scoring steps (<see cref="ISavedTaskForm.ScoringSteps"/>: a custom mapping such as <see cref="RegressionScoreFactory"/>)
+/// compute the output columns from the features and that record, which they decode and verify once (<see cref="PayloadCache"/>): no
+/// row copies the parameters;</item>
 /// <item>the helper columns are dropped.</item>
 /// </list>
 /// A user column named like a helper column (known from the schema the model was fitted on, or the feature column itself; see
@@ -39,18 +40,22 @@ internal static class SavedModelCarrier
     internal const float DescriptionKey = 2f;
     internal const float LossHistoryKey = 3f;
 
+    /// <summary>The helper columns every task's version-2 carrier writes and drops (a task's scoring steps may add their own).</summary>
+    internal static IReadOnlyList<string> HelperColumnsV2 { get; } = [FeaturesColumnV2, KeyColumnV2, ModelColumnV2];
+
     /// <summary>Builds the version-2 carrier of a model whose transformer appends <paramref name="columns"/>.</summary>
+    /// <param name="task">The task of the transformer: its scoring steps and helper columns.</param>
     /// <param name="model">The model to store.</param>
     /// <param name="featureColumnName">The feature column the carrier reads.</param>
     /// <param name="featureColumnType">Its type.</param>
     /// <param name="columns">The output columns of the task.</param>
     /// <param name="protectedColumns">The input columns known to the transformer, of which those named like a helper column are stashed and restored.</param>
     /// <exception cref="NotSupportedException">The model holds a module type the save format cannot describe; the message names it.</exception>
-    internal static ITransformer Build(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns, ProtectedColumns protectedColumns)
+    internal static ITransformer Build(ISavedTaskForm task, GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns, ProtectedColumns protectedColumns)
     {
-        string record = new ModelPayload(columns.Kind, featureColumnName, featureColumnType, model).Encode();
+        string record = new ModelPayload(task.Kind, featureColumnName, featureColumnType, model).Encode();
         var mlContext = new MLContext(seed: 0);
-        string[] helpers = HelperColumns(columns.Kind);
+        IReadOnlyList<string> helpers = task.HelperColumns;
         IReadOnlyList<ProtectedColumns.Stash> stashes = protectedColumns.Plan(featureColumnName, helpers);
         // One flat chain (an estimator appended to a chain through IEstimator.Append would nest it): the restorer matches its elements.
         // Each step fits its transformer on the view the steps before it produce (as EstimatorChain.Fit would), so that a step can
@@ -64,20 +69,8 @@ internal static class SavedModelCarrier
         steps.Add(mlContext.Transforms.Concatenate(FeaturesColumnV2, featureColumnName).Fit);
         steps.Add(mlContext.Transforms.CustomMapping(new ModelKeyFactory().GetMapping(), ModelKeyFactory.ContractName).Fit);
         steps.Add(mlContext.Transforms.Conversion.MapValue(ModelColumnV2, [new KeyValuePair<float, string>(ModelKey, record)], KeyColumnV2).Fit);
-        switch (columns)
-        {
-            case BinaryColumns:
-                steps.Add(mlContext.Transforms.CustomMapping(new BinaryScoreFactory().GetMapping(), BinaryScoreFactory.ContractName).Fit);
-                break;
-            case MulticlassColumns multiclass:
-                steps.AddRange(MulticlassCarrier.Steps(mlContext, multiclass));
-                break;
-            default:
-                steps.Add(mlContext.Transforms.CustomMapping(new RegressionScoreFactory().GetMapping(), RegressionScoreFactory.ContractName).Fit);
-                break;
-        }
-
-        steps.Add(mlContext.Transforms.DropColumns(helpers).Fit);
+        steps.AddRange(task.ScoringSteps(mlContext, columns));
+        steps.Add(mlContext.Transforms.DropColumns([.. helpers]).Fit);
         foreach (ProtectedColumns.Stash stash in stashes)
         {
             steps.Add(mlContext.Transforms.CopyColumns(stash.Column, stash.StashColumn).Fit);
@@ -107,11 +100,6 @@ internal static class SavedModelCarrier
 
         return new TransformerChain<ITransformer>(transformers);
     }
-
-    /// <summary>The helper columns the carrier writes and drops at its end.</summary>
-    internal static string[] HelperColumns(PredictionKind kind) => kind == PredictionKind.Multiclass
-        ? [FeaturesColumnV2, KeyColumnV2, ModelColumnV2, MulticlassCarrier.ScoresColumn, MulticlassCarrier.IndexColumn, MulticlassCarrier.ValueColumn]
-        : [FeaturesColumnV2, KeyColumnV2, ModelColumnV2];
 
     /// <summary>Encodes the feature column as stored under <see cref="DescriptionKey"/>: <c>[k, n_1, ..., n_k, name code units...]</c>.</summary>
     internal static float[] DescribeFeatureColumn(string featureColumnName, DataViewType featureColumnType)

@@ -12,7 +12,8 @@ using Microsoft.ML.Transforms;
 /// so that the loaded model scores at the in-memory speed. Public ML.NET API only: a carrier is recognised by
 /// the types of its transformers (two of them are custom mappings of our own factories; the version-2 carrier may add
 /// <c>CopyColumns</c> stashes around them, see <see cref="ProtectedColumns"/>) and by the columns they produce, and its model
-/// is read by running only its <c>MapValue</c> transformer on a one-column view of the key. Anything not recognised is
+/// is read by running only its <c>MapValue</c> transformer on a one-column view of the key. Which task wrote a version-2 carrier,
+/// and how its transformer is rebuilt, the tasks say themselves (<see cref="ISavedTaskForm"/>). Anything not recognised is
 /// returned unchanged.
 /// </summary>
 internal static class SavedModelRestorer
@@ -92,9 +93,8 @@ internal static class SavedModelRestorer
     /// transformers..., DropColumns]</c>, whose model record is decoded and verified (a damaged one throws). A carrier that keeps user
     /// columns named like its helpers (<see cref="ProtectedColumns"/>) has one <c>CopyColumns</c> per such column before that and, after
     /// it, one <c>CopyColumns</c> per column and a <c>DropColumns</c> of the stashes; the rebuilt transformer keeps the same stashes for
-    /// its next save. The multiclass scoring transformers are the sized score mapping, <c>MapValue</c>, <c>MapValueToKey</c> and a
-    /// <c>SlotsDroppingTransformer</c> (whose <c>Score</c> must have the model's class count), or, in files saved before that, the
-    /// unsized score mapping with <c>CopyColumns</c> in place of the slot dropper (see <see cref="MulticlassCarrier"/>).
+    /// its next save. The task whose scoring transformers the carrier holds (<see cref="ISavedTaskForm.IsScoringOf"/>) must be the
+    /// task of the record, and rebuilds its transformer (<see cref="ISavedTaskForm.Restore"/>).
     /// </summary>
     /// <exception cref="InvalidDataException">The carrier's model record is damaged, or its task does not fit the chain.</exception>
     private static bool TryRestoreVersion2(MLContext mlContext, ITransformer[] elements, [NotNullWhen(true)] out ITransformer? restored)
@@ -129,15 +129,8 @@ internal static class SavedModelRestorer
             return false;
         }
 
-        PredictionKind? chainKind = scoring switch
-        {
-            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, RegressionScoreFactory.ScoreOutput>] => PredictionKind.Regression,
-            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, BinaryScoreFactory.BinaryOutput>] => PredictionKind.Binary,
-            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, MulticlassScoreFactory.MulticlassOutput>, _, _, ColumnCopyingTransformer] => PredictionKind.Multiclass,
-            [CustomMappingTransformer<RegressionScoreFactory.ScoringInput, MulticlassSizedScoreFactory.SizedOutput>, _, _, var keep] when MulticlassCarrier.IsSlotDropper(keep) => PredictionKind.Multiclass,
-            _ => null,
-        };
-        if (chainKind is not { } kind)
+        ISavedTaskForm? task = PredictionTasks.All.OfType<ISavedTaskForm>().FirstOrDefault(t => t.IsScoringOf(scoring));
+        if (task is null)
         {
             return false;
         }
@@ -145,32 +138,19 @@ internal static class SavedModelRestorer
         ModelPayload payload = ReadPayload(mlContext, recordMap);
         GradientDescentModelParameters model = payload.Model;
         int featureCount = model.FeatureCount;
-        int expectedOutputs = kind == PredictionKind.Multiclass ? Math.Max(model.OutputCount, 2) : 1;
-        if (payload.Kind != kind || model.OutputCount != expectedOutputs
+        if (payload.Kind != task.Kind || !task.FitsOutputCount(model.OutputCount)
             || !ConcatenatesInto(concatenate, SavedModelCarrier.FeaturesColumnV2, payload.FeatureColumnName, payload.FeatureColumnType, featureCount))
         {
             throw new InvalidDataException(
-                $"The GdTrainer model stored in this model file does not fit its chain: a {payload.Kind} record with {featureCount} features and {model.OutputCount} outputs behind a {kind} scorer. Save the model again.");
+                $"The GdTrainer model stored in this model file does not fit its chain: a {payload.Kind} record with {featureCount} features and {model.OutputCount} outputs behind a {task.Kind} scorer. Save the model again.");
         }
 
-        if (!TryReadStashes(elements, stashCount, payload.FeatureColumnName, payload.FeatureColumnType, kind, out ProtectedColumns? protectedColumns, out DataViewSchema? output))
+        if (!TryReadStashes(elements, stashCount, payload.FeatureColumnName, payload.FeatureColumnType, task.HelperColumns, out ProtectedColumns? protectedColumns, out DataViewSchema? output))
         {
             return false; // Not what Build writes: keep the carrier as it is.
         }
 
-        if (MulticlassCarrier.IsSlotDropper(scoring[^1]) && !new VectorDataViewType(NumberDataViewType.Single, model.OutputCount).Equals(output.GetColumnOrNull(PredictionColumns.ScoreColumnName)?.Type))
-        {
-            throw new InvalidDataException(
-                $"The GdTrainer model stored in this model file does not fit its chain: its Score column is {output.GetColumnOrNull(PredictionColumns.ScoreColumnName)?.Type} for a model of {model.OutputCount} classes. Save the model again.");
-        }
-
-        restored = kind switch
-        {
-            PredictionKind.Binary => new GradientDescentBinaryTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType, protectedColumns),
-            PredictionKind.Multiclass => new GradientDescentMulticlassTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType,
-                output.GetColumnOrNull(PredictionColumns.PredictedLabelColumnName)?.Annotations, protectedColumns),
-            _ => new GradientDescentRegressionTransformer(model, payload.FeatureColumnName, payload.FeatureColumnType, protectedColumns),
-        };
+        restored = task.Restore(model, payload.FeatureColumnName, payload.FeatureColumnType, scoring, output, protectedColumns);
         return true;
     }
 
@@ -184,19 +164,18 @@ internal static class SavedModelRestorer
     /// <param name="stashCount">The number of its leading <c>CopyColumns</c> transformers, each stashing one column.</param>
     /// <param name="featureColumnName">The feature column from the model record.</param>
     /// <param name="featureColumnType">Its type.</param>
-    /// <param name="kind">The task of the carrier.</param>
+    /// <param name="helpers">The helper columns of the carrier's task.</param>
     /// <param name="protectedColumns">The stashes found.</param>
     /// <param name="output">The carrier's output schema for the probe (the multiclass key values are read from it).</param>
     private static bool TryReadStashes(ITransformer[] elements, int stashCount, string featureColumnName, DataViewType featureColumnType,
-        PredictionKind kind, [NotNullWhen(true)] out ProtectedColumns? protectedColumns, [NotNullWhen(true)] out DataViewSchema? output)
+        IReadOnlyList<string> helpers, [NotNullWhen(true)] out ProtectedColumns? protectedColumns, [NotNullWhen(true)] out DataViewSchema? output)
     {
         protectedColumns = null;
         output = null;
         var builder = new DataViewSchema.Builder();
         builder.AddColumn(featureColumnName, featureColumnType);
-        string[] helpers = SavedModelCarrier.HelperColumns(kind);
         var probeTypes = new Dictionary<string, DataViewType>(StringComparer.Ordinal) { [featureColumnName] = featureColumnType };
-        for (int i = 0; i < helpers.Length; i++)
+        for (int i = 0; i < helpers.Count; i++)
         {
             if (helpers[i] != featureColumnName)
             {

@@ -13,8 +13,6 @@ internal sealed class BinaryColumns : PredictionColumns
 {
     internal static BinaryColumns Instance { get; } = new();
 
-    internal override PredictionKind Kind => PredictionKind.Binary;
-
     internal override int ModelOutputs => 1;
 
     internal override int Count => 3;

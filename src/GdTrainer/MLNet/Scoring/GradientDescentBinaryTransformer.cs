@@ -42,7 +42,7 @@ public sealed class GradientDescentBinaryTransformer : ISingleFeaturePredictionT
     /// <exception cref="ArgumentException">As the public constructor.</exception>
     internal GradientDescentBinaryTransformer(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, ProtectedColumns protectedColumns)
     {
-        _core = new PredictionTransformerCore(model, featureColumnName, featureColumnType, BinaryColumns.Instance, protectedColumns, nameof(model));
+        _core = new PredictionTransformerCore(model, featureColumnName, featureColumnType, BinaryColumns.Instance, protectedColumns, PredictionTasks.Get(PredictionKind.Binary), nameof(model));
     }
 
     /// <summary>The trained model: its layers, history and row counts.</summary>
@@ -53,6 +53,9 @@ public sealed class GradientDescentBinaryTransformer : ISingleFeaturePredictionT
 
     /// <summary>The feature column's type as seen in training.</summary>
     public DataViewType FeatureColumnType => _core.FeatureColumnType;
+
+    /// <summary>The task of the transformer (its saved form and ONNX outputs).</summary>
+    internal IPredictionTask Task => _core.Task;
 
     /// <summary>Always true: every output row depends only on its input row.</summary>
     public bool IsRowToRowMapper => true;

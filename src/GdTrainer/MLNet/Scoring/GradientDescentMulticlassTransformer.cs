@@ -55,7 +55,7 @@ public sealed class GradientDescentMulticlassTransformer : ISingleFeaturePredict
         }
 
         _columns = new MulticlassColumns(model.OutputCount, labelAnnotations);
-        _core = new PredictionTransformerCore(model, featureColumnName, featureColumnType, _columns, protectedColumns, nameof(model));
+        _core = new PredictionTransformerCore(model, featureColumnName, featureColumnType, _columns, protectedColumns, PredictionTasks.Get(PredictionKind.Multiclass), nameof(model));
     }
 
     /// <summary>The trained model: its layers, history and row counts.</summary>
@@ -72,6 +72,9 @@ public sealed class GradientDescentMulticlassTransformer : ISingleFeaturePredict
 
     /// <summary>The label's key values as text, in key order (the slot names of <c>Score</c>), or null when the label had none.</summary>
     public IReadOnlyList<string>? ClassNames => _columns.ClassNames;
+
+    /// <summary>The task of the transformer (its saved form and ONNX outputs).</summary>
+    internal IPredictionTask Task => _core.Task;
 
     /// <summary>Always true: every output row depends only on its input row.</summary>
     public bool IsRowToRowMapper => true;

@@ -28,15 +28,13 @@ internal sealed class MulticlassColumns : PredictionColumns
     }
 
     /// <summary>The label's annotations holding its key values (exactly <c>classes</c> of them), or null.</summary>
-    internal DataViewSchema.Annotations? LabelAnnotations { get; }
+    internal override DataViewSchema.Annotations? LabelAnnotations { get; }
 
     /// <summary>The label's key values as text (the score's slot names), or null when the label has none.</summary>
     internal string[]? ClassNames { get; }
 
     /// <summary>The type of <c>PredictedLabel</c>: a key of the class count.</summary>
     internal KeyDataViewType PredictedLabelType { get; }
-
-    internal override PredictionKind Kind => PredictionKind.Multiclass;
 
     internal override int ModelOutputs => _classes;
 

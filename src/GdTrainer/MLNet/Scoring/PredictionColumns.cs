@@ -19,14 +19,17 @@ internal abstract class PredictionColumns
     /// <summary>The name of the probability column of binary classification.</summary>
     internal const string ProbabilityColumnName = "Probability";
 
-    /// <summary>The task.</summary>
-    internal abstract PredictionKind Kind { get; }
-
     /// <summary>The number of model outputs the columns are computed from.</summary>
     internal abstract int ModelOutputs { get; }
 
     /// <summary>The number of columns appended.</summary>
     internal abstract int Count { get; }
+
+    /// <summary>
+    /// The training label's annotations whose <c>KeyValues</c> the columns carry (multiclass), or null: the saved carrier maps the
+    /// predicted class back to those values.
+    /// </summary>
+    internal virtual DataViewSchema.Annotations? LabelAnnotations => null;
 
     /// <summary>Appends the columns, with their annotations, for a transform of <paramref name="input"/>.</summary>
     internal abstract void AddColumns(DataViewSchema.Builder builder, DataViewSchema input);

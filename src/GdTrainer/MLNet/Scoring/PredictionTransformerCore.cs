@@ -5,7 +5,7 @@ using Microsoft.ML.Data;
 
 /// <summary>
 /// What the regression, binary and multiclass transformers share: the feature column check, the output schema, the lazy
-/// scored view, the row mapper for prediction engines, and the saved carrier (built on first save).
+/// scored view, the row mapper for prediction engines, and the saved carrier (built by the task on first save).
 /// </summary>
 internal sealed class PredictionTransformerCore
 {
@@ -16,9 +16,10 @@ internal sealed class PredictionTransformerCore
     /// <param name="featureColumnType">Its type.</param>
     /// <param name="columns">The output columns of the task.</param>
     /// <param name="protectedColumns">What is known of the input columns, which the saved carrier must keep (<see cref="ProtectedColumns"/>).</param>
+    /// <param name="task">The task, which writes the transformer into a model file.</param>
     /// <param name="parameterName">The name of the model parameter of the public constructor, for its errors.</param>
     /// <exception cref="ArgumentException">The feature column type does not fit the model, or the model's output count is not the columns'.</exception>
-    internal PredictionTransformerCore(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns, ProtectedColumns protectedColumns, string parameterName)
+    internal PredictionTransformerCore(GradientDescentModelParameters model, string featureColumnName, DataViewType featureColumnType, PredictionColumns columns, ProtectedColumns protectedColumns, IPredictionTask task, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrWhiteSpace(featureColumnName);
@@ -33,7 +34,7 @@ internal sealed class PredictionTransformerCore
         if (model.OutputCount != columns.ModelOutputs)
         {
             throw new ArgumentException(
-                $"A {columns.Kind} transformer needs a model with {columns.ModelOutputs} output{(columns.ModelOutputs == 1 ? string.Empty : "s")}, but this one has {model.OutputCount}.", parameterName);
+                $"A {task.Kind} transformer needs a model with {columns.ModelOutputs} output{(columns.ModelOutputs == 1 ? string.Empty : "s")}, but this one has {model.OutputCount}.", parameterName);
         }
 
         if (size != model.FeatureCount)
@@ -47,11 +48,12 @@ internal sealed class PredictionTransformerCore
         FeatureColumnName = featureColumnName;
         FeatureColumnType = featureColumnType;
         Columns = columns;
+        Task = task;
 
         // Built on first save, not in Fit: creating the built-in chain costs ~10 ms warm and ~150 ms cold,
         // which a model that is never saved should not pay. Building only runs our own fixed code on
         // validated parameters, so it does not fail part-way through a save.
-        _carrier = new Lazy<ITransformer>(() => SavedModelCarrier.Build(model, featureColumnName, featureColumnType, columns, protectedColumns));
+        _carrier = new Lazy<ITransformer>(() => task.CreateCarrier(model, featureColumnName, featureColumnType, columns, protectedColumns));
     }
 
     internal GradientDescentModelParameters Model { get; }
@@ -61,6 +63,9 @@ internal sealed class PredictionTransformerCore
     internal DataViewType FeatureColumnType { get; }
 
     internal PredictionColumns Columns { get; }
+
+    /// <summary>The task of the transformer.</summary>
+    internal IPredictionTask Task { get; }
 
     internal DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {

@@ -8,8 +8,6 @@ internal sealed class RegressionColumns : PredictionColumns
 {
     internal static RegressionColumns Instance { get; } = new();
 
-    internal override PredictionKind Kind => PredictionKind.Regression;
-
     internal override int ModelOutputs => 1;
 
     internal override int Count => 1;

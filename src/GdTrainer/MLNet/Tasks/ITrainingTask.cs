@@ -5,17 +5,14 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 
 /// <summary>
-/// What differs between the learning tasks that share the trainer core: the label column's type and how it is read as the
-/// float target of the loss, the number of model outputs, the default loss, where the output bias starts, and the linear
-/// model's convergence tolerance.
+/// What the trainer core (<see cref="TrainerCore"/>) needs of a learning task (<see cref="LearningTask{TTransformer}"/>): the label
+/// column's type and how it is read as the float target of the loss, the number of model outputs, the default loss, where the
+/// output bias starts, and the linear model's convergence tolerance and default penalty.
 /// </summary>
 internal interface ITrainingTask
 {
     /// <summary>The task's name in messages (e.g. "regression").</summary>
     string Name { get; }
-
-    /// <summary>The task, as stored with a saved model.</summary>
-    PredictionKind Kind { get; }
 
     /// <summary>The loss used when the options set none.</summary>
     Loss DefaultLoss { get; }

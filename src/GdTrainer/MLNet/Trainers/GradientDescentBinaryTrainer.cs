@@ -1,7 +1,6 @@
 namespace GdTrainer.MLNet;
 
 using GdTrainer.Losses;
-using Microsoft.ML;
 
 /// <summary>
 /// Trains a binary classifier by mini-batch gradient descent with the GdTrainer autograd engine: logistic regression (the linear
@@ -27,82 +26,31 @@ using Microsoft.ML;
 /// error (the logit would grow without bound).
 /// </para>
 /// </remarks>
-public sealed class GradientDescentBinaryTrainer : IEstimator<GradientDescentBinaryTransformer>
+public sealed class GradientDescentBinaryTrainer : GradientDescentTrainerBase<GradientDescentBinaryTransformer, GradientDescentBinaryTrainer.Options>
 {
-    private readonly Options _options;
-    private readonly TrainerCore _core;
-
     /// <summary>Creates the trainer; prefer <c>mlContext.BinaryClassification.Trainers.GradientDescent(options)</c>.</summary>
     /// <param name="options">The options; copied, so later changes to the object have no effect.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it and its value.</exception>
     /// <exception cref="ArgumentException">A column name is empty, or two options contradict each other.</exception>
     public GradientDescentBinaryTrainer(Options options)
+        : base(options, CreateTask)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _options = (Options)options.Clone();
-        _options.Validate();
-        if (_options.PositiveClassWeight is float weight && !(float.IsFinite(weight) && weight > 0f))
+    }
+
+    /// <summary>The task with the options' positive-class weight, after checking it.</summary>
+    private static BinaryTask CreateTask(Options options)
+    {
+        if (options.PositiveClassWeight is float weight && !(float.IsFinite(weight) && weight > 0f))
         {
             throw new ArgumentOutOfRangeException(nameof(options), weight, "PositiveClassWeight must be positive and finite (null means 1).");
         }
 
-        if (_options.PositiveClassWeight is not null && _options.Loss is not null)
+        if (options.PositiveClassWeight is not null && options.Loss is not null)
         {
             throw new ArgumentException("PositiveClassWeight applies to the default loss only; with Options.Loss set, pass the weight to that loss (e.g. new BinaryCrossEntropyWithLogitsLoss(positiveClassWeight)).", nameof(options));
         }
 
-        _core = new TrainerCore(_options, new BinaryTask(_options.PositiveClassWeight), nameof(GradientDescentBinaryTrainer));
-    }
-
-    /// <summary>The options this trainer was created with (a copy).</summary>
-    public Options TrainerOptions => (Options)_options.Clone();
-
-    /// <summary>Checks the input columns and describes the output: the input columns plus <c>PredictedLabel</c>, <c>Score</c> and <c>Probability</c>.</summary>
-    /// <exception cref="ArgumentException">A column is missing or has the wrong type; the message names the column, the type found and the type needed.</exception>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        _core.CheckInputShape(inputSchema);
-        return SchemaShapes.Append(inputSchema, SchemaShapes.ShapesOf(BinaryColumns.Instance));
-    }
-
-    /// <summary>Reads the training columns and trains the model (validating on held-out rows when <see cref="GradientDescentTrainerOptions.ValidationFraction"/> is set).</summary>
-    /// <exception cref="ArgumentException">A column is missing or has the wrong type (the label must be Boolean; the message says how to convert it).</exception>
-    /// <exception cref="InvalidOperationException">
-    /// No row is usable, all usable rows have the same label, a row is unusable and <see cref="GradientDescentTrainerOptions.InvalidRows"/> is
-    /// <see cref="InvalidRowHandling.Error"/>, early stopping has no validation data, or training diverged.
-    /// </exception>
-    /// <exception cref="OperationCanceledException"><see cref="GradientDescentTrainerOptions.CancellationToken"/> was cancelled before the first epoch ended.</exception>
-    public GradientDescentBinaryTransformer Fit(IDataView input) => Fit(input, validationData: null);
-
-    /// <summary>Trains on <paramref name="trainData"/> and measures the loss on <paramref name="validationData"/> after every epoch.</summary>
-    /// <param name="trainData">The training data.</param>
-    /// <param name="validationData">The validation data, with the same feature, label and weight columns; null for none.</param>
-    /// <exception cref="ArgumentException">A column is missing or has the wrong type in either data view, or their feature counts differ.</exception>
-    /// <exception cref="InvalidOperationException">As <see cref="Fit(IDataView)"/>, or the validation data has no usable row.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the first epoch ended.</exception>
-    public GradientDescentBinaryTransformer Fit(IDataView trainData, IDataView? validationData)
-    {
-        (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, validationData);
-        return new GradientDescentBinaryTransformer(model, _options.FeatureColumnName, featureColumn.Type, ProtectedColumns.FromSchema(trainData.Schema));
-    }
-
-    /// <summary>
-    /// Continues training <paramref name="initialModel"/> on <paramref name="trainData"/> for <see cref="GradientDescentTrainerOptions.NumberOfEpochs"/>
-    /// more epochs (warm start; see <see cref="GradientDescentRegressionTrainer.Fit(IDataView, GradientDescentRegressionTransformer)"/> for how
-    /// the history, shuffles and schedules continue and why the optimizer's state restarts).
-    /// </summary>
-    /// <param name="trainData">The training data, with the same feature column and a Boolean label.</param>
-    /// <param name="initialModel">A model trained by this trainer, in memory or loaded with <see cref="GradientDescentModel.Load"/>.</param>
-    /// <exception cref="ArgumentException">
-    /// The initial model does not fit: a different number of features or outputs, a different architecture, or standardisation
-    /// switched on or off; the message says which.
-    /// </exception>
-    /// <exception cref="InvalidOperationException">As <see cref="Fit(IDataView)"/>.</exception>
-    public GradientDescentBinaryTransformer Fit(IDataView trainData, GradientDescentBinaryTransformer initialModel)
-    {
-        ArgumentNullException.ThrowIfNull(initialModel);
-        (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, null, initialModel.Model);
-        return new GradientDescentBinaryTransformer(model, _options.FeatureColumnName, featureColumn.Type, ProtectedColumns.FromSchema(trainData.Schema));
+        return new BinaryTask(options.PositiveClassWeight);
     }
 
     /// <summary>

@@ -1,8 +1,6 @@
 namespace GdTrainer.MLNet;
 
 using GdTrainer.Losses;
-using Microsoft.ML;
-using Microsoft.ML.Data;
 
 /// <summary>
 /// Trains a multiclass classifier by mini-batch gradient descent with the GdTrainer autograd engine: multinomial logistic
@@ -33,112 +31,28 @@ using Microsoft.ML.Data;
 /// squared error's), times the smallest over the largest class weight.
 /// </para>
 /// </remarks>
-public sealed class GradientDescentMulticlassTrainer : IEstimator<GradientDescentMulticlassTransformer>
+public sealed class GradientDescentMulticlassTrainer : GradientDescentTrainerBase<GradientDescentMulticlassTransformer, GradientDescentMulticlassTrainer.Options>
 {
-    private readonly Options _options;
-    private readonly TrainerCore _core;
-
     /// <summary>Creates the trainer; prefer <c>mlContext.MulticlassClassification.Trainers.GradientDescent(options)</c>.</summary>
     /// <param name="options">The options; copied, so later changes to the object have no effect.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it and its value.</exception>
     /// <exception cref="ArgumentException">A column name is empty, a class weight is invalid, or two options contradict each other.</exception>
     public GradientDescentMulticlassTrainer(Options options)
+        : base(options, CreateTask)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        _options = (Options)options.Clone();
-        _options.ClassWeights = (float[]?)options.ClassWeights?.Clone();
-        _options.Validate();
-        if ((_options.LabelSmoothing != 0f || _options.ClassWeights is not null) && _options.Loss is not null)
+    }
+
+    /// <summary>The task with the options' label smoothing and class weights, after checking them.</summary>
+    private static MulticlassTask CreateTask(Options options)
+    {
+        if ((options.LabelSmoothing != 0f || options.ClassWeights is not null) && options.Loss is not null)
         {
             throw new ArgumentException("LabelSmoothing and ClassWeights apply to the default loss only; with Options.Loss set, pass them to that loss (e.g. new CrossEntropyLoss(labelSmoothing, classWeights)).", nameof(options));
         }
 
-        var task = new MulticlassTask(_options.LabelSmoothing, _options.ClassWeights);
+        var task = new MulticlassTask(options.LabelSmoothing, options.ClassWeights);
         _ = task.DefaultLoss; // Checks the label smoothing and the class weights now, with the loss's messages.
-        _core = new TrainerCore(_options, task, nameof(GradientDescentMulticlassTrainer));
-    }
-
-    /// <summary>The options this trainer was created with (a copy).</summary>
-    public Options TrainerOptions
-    {
-        get
-        {
-            var copy = (Options)_options.Clone();
-            copy.ClassWeights = (float[]?)_options.ClassWeights?.Clone();
-            return copy;
-        }
-    }
-
-    /// <summary>Checks the input columns and describes the output: the input columns plus <c>PredictedLabel</c> (a key) and <c>Score</c> (a vector).</summary>
-    /// <exception cref="ArgumentException">A column is missing or has the wrong type; the message names the column, the type found and the type needed.</exception>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        _core.CheckInputShape(inputSchema);
-        bool hasKeyValues = inputSchema.First(c => c.Name == _options.LabelColumnName).Annotations.Any(c => c.Name == ScoreAnnotations.KeyValues);
-        DataViewSchema.Annotations? example = null;
-        if (hasKeyValues)
-        {
-            var builder = new DataViewSchema.Annotations.Builder();
-            builder.Add(ScoreAnnotations.KeyValues, new VectorDataViewType(TextDataViewType.Instance, 2), (ref VBuffer<ReadOnlyMemory<char>> value) =>
-                value = new VBuffer<ReadOnlyMemory<char>>(2, ["a".AsMemory(), "b".AsMemory()]));
-            example = builder.ToAnnotations();
-        }
-
-        return SchemaShapes.Append(inputSchema, SchemaShapes.ShapesOf(new MulticlassColumns(2, example)));
-    }
-
-    /// <summary>Reads the training columns and trains the model (validating on held-out rows when <see cref="GradientDescentTrainerOptions.ValidationFraction"/> is set).</summary>
-    /// <exception cref="ArgumentException">A column is missing or has the wrong type (the label must be a key type with a known count of at least 2), or ClassWeights does not have one weight per key.</exception>
-    /// <exception cref="InvalidOperationException">
-    /// No row is usable, all usable rows have the same class, a row is unusable and <see cref="GradientDescentTrainerOptions.InvalidRows"/> is
-    /// <see cref="InvalidRowHandling.Error"/>, early stopping has no validation data, or training diverged.
-    /// </exception>
-    /// <exception cref="OperationCanceledException"><see cref="GradientDescentTrainerOptions.CancellationToken"/> was cancelled before the first epoch ended.</exception>
-    public GradientDescentMulticlassTransformer Fit(IDataView input) => Fit(input, validationData: null);
-
-    /// <summary>Trains on <paramref name="trainData"/> and measures the loss on <paramref name="validationData"/> after every epoch.</summary>
-    /// <param name="trainData">The training data.</param>
-    /// <param name="validationData">The validation data, with the same feature, label (same key type) and weight columns; null for none.</param>
-    /// <exception cref="ArgumentException">A column is missing or has the wrong type in either data view, or their feature counts differ.</exception>
-    /// <exception cref="InvalidOperationException">As <see cref="Fit(IDataView)"/>, or the validation data has no usable row.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled before the first epoch ended.</exception>
-    public GradientDescentMulticlassTransformer Fit(IDataView trainData, IDataView? validationData)
-    {
-        (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, validationData);
-        DataViewSchema.Column label = trainData.Schema[_options.LabelColumnName];
-        return new GradientDescentMulticlassTransformer(model, _options.FeatureColumnName, featureColumn.Type, label.Annotations, ProtectedColumns.FromSchema(trainData.Schema));
-    }
-
-    /// <summary>
-    /// Continues training <paramref name="initialModel"/> on <paramref name="trainData"/> for <see cref="GradientDescentTrainerOptions.NumberOfEpochs"/>
-    /// more epochs (warm start; see <see cref="GradientDescentRegressionTrainer.Fit(IDataView, GradientDescentRegressionTransformer)"/> for how
-    /// the history, shuffles and schedules continue and why the optimizer's state restarts).
-    /// </summary>
-    /// <param name="trainData">The training data, with the same feature column and a label of the same key type and key values.</param>
-    /// <param name="initialModel">A model trained by this trainer, in memory or loaded with <see cref="GradientDescentModel.Load"/>.</param>
-    /// <exception cref="ArgumentException">
-    /// The initial model does not fit: a different number of features or outputs (classes), different key values of the label (the label mapping), a different architecture, or standardisation
-    /// switched on or off; the message says which.
-    /// </exception>
-    /// <exception cref="InvalidOperationException">As <see cref="Fit(IDataView)"/>.</exception>
-    public GradientDescentMulticlassTransformer Fit(IDataView trainData, GradientDescentMulticlassTransformer initialModel)
-    {
-        ArgumentNullException.ThrowIfNull(trainData);
-        ArgumentNullException.ThrowIfNull(initialModel);
-        DataViewSchema.Column? label = trainData.Schema.GetColumnOrNull(_options.LabelColumnName);
-        if (label is { Type: KeyDataViewType key } && key.Count == (ulong)initialModel.ClassCount && initialModel.ClassNames is { } trained)
-        {
-            var current = new GradientDescentMulticlassTransformer(initialModel.Model, _options.FeatureColumnName, initialModel.FeatureColumnType, label.Value.Annotations).ClassNames;
-            if (current is null || !current.SequenceEqual(trained))
-            {
-                throw new ArgumentException(
-                    $"The label column '{_options.LabelColumnName}' maps its keys to [{string.Join(", ", current ?? [])}], but the initial model was trained with [{string.Join(", ", trained)}]: the label mapping differs. Fit the MapValueToKey of the first training run and reuse it.",
-                    nameof(initialModel));
-            }
-        }
-
-        (GradientDescentModelParameters model, DataViewSchema.Column featureColumn) = _core.Fit(trainData, null, initialModel.Model);
-        return new GradientDescentMulticlassTransformer(model, _options.FeatureColumnName, featureColumn.Type, trainData.Schema[_options.LabelColumnName].Annotations, ProtectedColumns.FromSchema(trainData.Schema));
+        return task;
     }
 
     /// <summary>
@@ -158,5 +72,13 @@ public sealed class GradientDescentMulticlassTrainer : IEstimator<GradientDescen
         /// Default: null (all 1). Cannot be combined with <see cref="GradientDescentTrainerOptions.Loss"/>.
         /// </summary>
         public float[]? ClassWeights;
+
+        /// <summary>A copy that does not share <see cref="ClassWeights"/> with this one.</summary>
+        internal override GradientDescentTrainerOptions Clone()
+        {
+            var copy = (Options)base.Clone();
+            copy.ClassWeights = (float[]?)ClassWeights?.Clone();
+            return copy;
+        }
     }
 }

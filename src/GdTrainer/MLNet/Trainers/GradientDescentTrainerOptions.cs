@@ -265,7 +265,7 @@ public abstract class GradientDescentTrainerOptions
     public CancellationToken CancellationToken;
 
     /// <summary>A shallow copy (the pluggable objects are shared; they are immutable or used only to create new objects).</summary>
-    internal GradientDescentTrainerOptions Clone()
+    internal virtual GradientDescentTrainerOptions Clone()
     {
         var copy = (GradientDescentTrainerOptions)MemberwiseClone();
         copy.HiddenLayers = (int[])HiddenLayers?.Clone()!; // null stays null, for Validate's clear error.
