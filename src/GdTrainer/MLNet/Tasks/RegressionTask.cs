@@ -1,6 +1,7 @@
 namespace GdTrainer.MLNet;
 
 using GdTrainer.Losses;
+using GdTrainer.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -31,7 +32,7 @@ internal sealed class RegressionTask : ITrainingTask
 
     public ValueGetter<float> LabelGetter(DataViewRow row, DataViewSchema.Column labelColumn) => row.GetGetter<float>(labelColumn);
 
-    public void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn)
+    public void CheckTrainingLabels(LabelSummary labels, DataViewSchema.Column labelColumn)
     {
     }
 }

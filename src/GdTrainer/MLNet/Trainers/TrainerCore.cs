@@ -75,7 +75,7 @@ internal sealed class TrainerCore
                 : $"GradientDescent has no usable rows: all {rowCounts.Total} rows were skipped ({rowCounts.SkippedReasons()}). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
         }
 
-        _task.CheckTrainingLabels(source.StoredLabels, labelColumn);
+        _task.CheckTrainingLabels(source.Statistics.Labels, labelColumn);
         int outputs = _task.OutputCount(labelColumn);
         if (initialModel is not null)
         {
