@@ -61,7 +61,9 @@ public sealed class ModuleTrainer
     /// <exception cref="ArgumentException">The validation rows have a different number of features than the training rows.</exception>
     /// <exception cref="InvalidOperationException">
     /// Early stopping has no validation data; the validation fraction leaves no training row; training diverged (the message
-    /// names the epoch, how it showed and what to change); no learning rate can be derived from the features; or training moved no weight.
+    /// names the epoch, how it showed and what to change); no learning rate can be derived from the features; training moved no weight;
+    /// or the rows of a streamed source could not be read, or were not those of its first pass (the message names the source and the
+    /// epoch, and the data's own exception is the inner one: no model comes back trained on part of an epoch).
     /// </exception>
     /// <exception cref="OperationCanceledException">The token was cancelled before the first epoch ended.</exception>
     public TrainingResult Fit(Module model, Loss loss, TrainingSource training, TrainingSource? validation = null, TrainingHistory? continueFrom = null)

@@ -141,7 +141,7 @@ internal static class DataViewReader
             if (used == int.MaxValue)
             {
                 throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                    $"GradientDescent trains on at most {int.MaxValue:N0} rows, and the training data of column '{featureColumn.Name}' has more usable rows. Train on a sample of the rows (mlContext.Data.TakeRows or BootstrapSample)."));
+                    $"GradientDescent trains on at most {int.MaxValue:N0} rows, and the {which} data of column '{featureColumn.Name}' has more usable rows. Train on a sample of the rows (mlContext.Data.TakeRows or BootstrapSample)."));
             }
 
             Span<float> row = builder is not null ? builder.NextRow() : scratch;

@@ -53,9 +53,9 @@ internal sealed class MemoryBudget
     /// <summary>The bytes a dense row takes in memory: its features, its label and its example weight when there are weights.</summary>
     internal static long RowBytes(int featureCount, bool hasWeights) => ShuffleBuffer.BytesFor(1, featureCount, hasWeights);
 
-    /// <summary>The bytes the rows of <paramref name="source"/> take in memory (0 for streamed rows).</summary>
-    internal static long BytesHeld(TrainingSource source) =>
-        source is StreamingTrainingSource ? 0 : (long)source.RowCount * RowBytes(source.FeatureCount, source.HasWeights);
+    /// <summary>The bytes <paramref name="source"/> takes in memory: its rows, or for streamed rows the shuffle buffer's share.</summary>
+    internal long BytesHeldBy(TrainingSource source) =>
+        source is StreamingTrainingSource ? ShuffleBufferBytes : (long)source.RowCount * RowBytes(source.FeatureCount, source.HasWeights);
 
     /// <summary>Whether rows taking <paramref name="bytes"/> are held in memory.</summary>
     internal bool Holds(long bytes) => Streaming is { } streaming ? !streaming : bytes <= Bytes;
@@ -73,10 +73,12 @@ internal sealed class MemoryBudget
         long bytes = rows * RowBytes(source.FeatureCount, source.HasWeights);
         string budget = string.Create(CultureInfo.InvariantCulture,
             $"the memory budget of {Format(Bytes)} (MemoryBudgetBytes{(Available is { } available ? $" null: a quarter of the {Format(available)} available to the process" : "")})");
-        if (source is SparseTrainingSource)
+        if (source.FeatureCount > DataViewReader.DenseSlotLimit && source is not StreamingTrainingSource)
         {
+            // Read as sparse rows whatever the budget (and stored densely after all when mostly non-zero).
+            string form = source is SparseTrainingSource ? "as sparse rows" : "densely (its sparse rows turned out mostly non-zero)";
             return string.Create(CultureInfo.InvariantCulture,
-                $"GradientDescent holds the {rows:N0} {which} rows in memory as sparse rows (a feature column wider than {DataViewReader.DenseSlotLimit:N0} slots is never streamed)");
+                $"GradientDescent holds the {rows:N0} {which} rows in memory {form}: a feature column wider than {DataViewReader.DenseSlotLimit:N0} slots is never streamed");
         }
 
         if (source is StreamingTrainingSource streamed)

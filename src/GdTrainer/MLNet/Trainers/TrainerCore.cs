@@ -108,7 +108,7 @@ internal sealed class TrainerCore
         }
 
         TrainingSource? validation = validationInput is null ? null
-            : ReadValidation(validationInput, featureCount, transform, budget.After(MemoryBudget.BytesHeld(source)), logger, channel, cancellationToken);
+            : ReadValidation(validationInput, featureCount, transform, budget.After(budget.BytesHeldBy(source)), logger, channel, cancellationToken);
         Module model = CreateModel(featureCount, outputs, seed);
         if (initialModel is not null)
         {

@@ -227,6 +227,12 @@ public sealed class StreamingTests : IDisposable
         (GradientDescentRegressionTransformer switched, string midway) = Fit(enumerable, 60_000);
         Assert.StartsWith("GradientDescent streams the 5,000 training rows of 5 features from the data view on every epoch (117.2 KiB in memory: more than the memory budget of 58.6 KiB", midway);
         Assert.Equal(new TrainingRowCounts(5000, 0, 0, 0), switched.Model.RowCounts);
+        // A feature column wider than 1,024 slots is read as sparse rows, held in memory whatever the budget.
+        IDataView wide = RegressionData.Generate(20, new float[2000], 0f, 1f, seed: 1).ToDataView(_mlContext);
+        Assert.Equal(
+            "GradientDescent holds the 20 training rows in memory densely (its sparse rows turned out mostly non-zero): a feature column wider than 1,024 slots is never streamed",
+            Fit(wide, 1000).Placement);
+
         foreach (GradientDescentRegressionTransformer model in new[] { streamed, switched })
         {
             for (int j = 0; j < TrueWeights.Length; j++)
