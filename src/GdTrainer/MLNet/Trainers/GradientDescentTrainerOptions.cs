@@ -196,8 +196,9 @@ public abstract class GradientDescentTrainerOptions
     /// random order once, so that every mini-batch is a random sample even of sorted data, and the
     /// mini-batches are then visited in a new random order every epoch. Keeping each batch contiguous
     /// lets an epoch run over memory sequentially without copying (a per-epoch reshuffle of the rows
-    /// cost more than the training arithmetic itself). Ignored for full batches, whose gradient does
-    /// not depend on the order. Default: true.
+    /// cost more than the training arithmetic itself). Streamed rows (<see cref="Streaming"/>) cannot be
+    /// reordered in place: each epoch draws its batches through a seeded shuffle buffer instead. Ignored for
+    /// full batches, whose gradient does not depend on the order. Default: true.
     /// </summary>
     public bool Shuffle = true;
 
