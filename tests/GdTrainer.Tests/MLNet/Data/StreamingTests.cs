@@ -57,6 +57,33 @@ public sealed class StreamingTests : IDisposable
     }
 
     [Fact]
+    public void ExampleWeightsStreamedGiveTheWeightedOptimumAndAHoldOutWeighsItsSides()
+    {
+        RegressionData rows = RegressionData.Generate(4000, TrueWeights, 0.5f, 0.5f, seed: 13);
+        IDataView data = SavedAsBinary(rows.ToDataView(_mlContext));
+        GradientDescentRegressionTransformer Fit(bool streaming, float validationFraction = 0f) => _mlContext.Regression.Trainers.GradientDescent(
+            new RegressionOptions { ExampleWeightColumnName = "Weight", Streaming = streaming, ValidationFraction = validationFraction }).Fit(data);
+
+        GradientDescentRegressionTransformer streamed = Fit(streaming: true);
+        (double[] weights, double bias) = LeastSquares.Solve(rows.Features, rows.Labels, rows.Weights);
+        for (int j = 0; j < TrueWeights.Length; j++)
+        {
+            Assert.Equal(weights[j], streamed.Weights[j], 2e-4);
+        }
+
+        Assert.Equal(bias, streamed.Bias, 2e-4);
+
+        // With a hold-out, one more pass weighs each side (the batches' share of the kept weight): training still converges.
+        GradientDescentRegressionTransformer heldOut = Fit(streaming: true, validationFraction: 0.2f);
+        Assert.Equal(TrainingStopReason.Converged, heldOut.Model.StopReason);
+        Assert.All(heldOut.Model.History.Epochs, epoch => Assert.True(epoch.HasValidationLoss));
+        for (int j = 0; j < TrueWeights.Length; j++)
+        {
+            Assert.Equal(weights[j], heldOut.Weights[j], 0.05); // The optimum of 80% of the rows: within sampling noise of all rows'.
+        }
+    }
+
+    [Fact]
     public void TheReadmeExampleStreamsABinaryFileWithAHoldOutAndEarlyStopping()
     {
         IDataView rows = RegressionData.Generate(3000, TrueWeights, 0.5f, 0.5f, seed: 11).ToDataView(_mlContext);
