@@ -22,10 +22,10 @@ public static class StreamingCommand
 {
     /// <summary>The options of every step.</summary>
     public const string Usage =
-        "streaming all   [--rows 8000000] [--test-rows 200000] [--dir streaming-benchmark] [--hidden 64,64] [--epochs N] [--batch-size 256]\n" +
-        "streaming write [--rows 8000000] [--test-rows 200000] [--dir streaming-benchmark]\n" +
-        "streaming open  [--dir streaming-benchmark]\n" +
-        "streaming fit   --mode streaming|memory|budget [--budget BYTES] [--dir streaming-benchmark] [--hidden 64,64] [--epochs N] [--batch-size 256]";
+        "streaming all   [--rows 8000000] [--test-rows 200000] [--dir <temp>/gdtrainer-streaming] [--hidden 64,64] [--epochs N] [--batch-size 256]\n" +
+        "streaming write [--rows 8000000] [--test-rows 200000] [--dir <temp>/gdtrainer-streaming]\n" +
+        "streaming open  [--dir <temp>/gdtrainer-streaming]\n" +
+        "streaming fit   --mode streaming|memory|budget [--budget BYTES] [--dir <temp>/gdtrainer-streaming] [--hidden 64,64] [--epochs N] [--batch-size 256]";
 
     private const string TrainFile = "train.idv";
     private const string TestFile = "test.idv";
@@ -245,7 +245,7 @@ public static class StreamingCommand
     {
         internal static Settings Parse(string[] args)
         {
-            var settings = new Settings(8_000_000, 200_000, "streaming-benchmark", null, null, [], null, 256);
+            var settings = new Settings(8_000_000, 200_000, Path.Combine(Path.GetTempPath(), "gdtrainer-streaming"), null, null, [], null, 256);
             for (int i = 0; i < args.Length; i++)
             {
                 string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.\n" + Usage);
