@@ -35,19 +35,20 @@ internal sealed class MemoryBudget
     internal long ShuffleBufferBytes => Math.Min(Bytes / 2, StreamingTrainingSource.MaxShuffleBufferBytes);
 
     /// <summary>
-    /// The budget of <paramref name="options"/>: <see cref="GradientDescentTrainerOptions.MemoryBudgetBytes"/>, or by default a
-    /// quarter of <c>GC.GetGCMemoryInfo().TotalAvailableMemoryBytes</c> (the machine's memory, or the container's limit or
+    /// The budget of the options <see cref="GradientDescentTrainerOptions.Streaming"/> (<paramref name="streaming"/>) and
+    /// <see cref="GradientDescentTrainerOptions.MemoryBudgetBytes"/> (<paramref name="budgetBytes"/>, by default a quarter of
+    /// <c>GC.GetGCMemoryInfo().TotalAvailableMemoryBytes</c>: the machine's memory, or the container's limit or
     /// <c>GCHeapHardLimit</c> when one is set).
     /// </summary>
-    internal static MemoryBudget Of(GradientDescentTrainerOptions options)
+    internal static MemoryBudget Of(bool? streaming, long? budgetBytes)
     {
-        if (options.MemoryBudgetBytes is { } bytes)
+        if (budgetBytes is { } bytes)
         {
-            return new MemoryBudget(options.Streaming, bytes, null);
+            return new MemoryBudget(streaming, bytes, null);
         }
 
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        return new MemoryBudget(options.Streaming, available / DefaultShareDivisor, available);
+        return new MemoryBudget(streaming, available / DefaultShareDivisor, available);
     }
 
     /// <summary>The bytes a dense row takes in memory: its features, its label and its example weight when there are weights.</summary>

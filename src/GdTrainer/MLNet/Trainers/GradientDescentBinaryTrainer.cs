@@ -69,8 +69,7 @@ public sealed class GradientDescentBinaryTrainer : IEstimator<GradientDescentBin
     /// <exception cref="ArgumentException">A column is missing or has the wrong type (the label must be Boolean; the message says how to convert it).</exception>
     /// <exception cref="InvalidOperationException">
     /// No row is usable, all usable rows have the same label, a row is unusable and <see cref="GradientDescentTrainerOptions.InvalidRows"/> is
-    /// <see cref="InvalidRowHandling.Error"/>, early stopping has no validation data, training diverged, or streamed rows
-    /// (<see cref="GradientDescentTrainerOptions.Streaming"/>) could not be read in the middle of training (the message names the data view and the epoch).
+    /// <see cref="InvalidRowHandling.Error"/>, early stopping has no validation data, or training diverged.
     /// </exception>
     /// <exception cref="OperationCanceledException"><see cref="GradientDescentTrainerOptions.CancellationToken"/> was cancelled before the first epoch ended.</exception>
     public GradientDescentBinaryTransformer Fit(IDataView input) => Fit(input, validationData: null);

@@ -59,8 +59,7 @@ public sealed class GradientDescentRegressionTrainer : IEstimator<GradientDescen
     /// <exception cref="ArgumentException">A column is missing or has the wrong type.</exception>
     /// <exception cref="InvalidOperationException">
     /// No row is usable, a row is unusable and <see cref="GradientDescentTrainerOptions.InvalidRows"/> is <see cref="InvalidRowHandling.Error"/>
-    /// (the message names the row, the column and the value), early stopping has no validation data, training diverged (the message names the epoch), or
-    /// streamed rows (<see cref="GradientDescentTrainerOptions.Streaming"/>) could not be read in the middle of training (the message names the data view and the epoch).
+    /// (the message names the row, the column and the value), early stopping has no validation data, or training diverged (the message names the epoch).
     /// </exception>
     /// <exception cref="OperationCanceledException"><see cref="GradientDescentTrainerOptions.CancellationToken"/> was cancelled before the first epoch ended.</exception>
     public GradientDescentRegressionTransformer Fit(IDataView input) => Fit(input, validationData: null);

@@ -65,7 +65,7 @@ internal sealed class TrainerCore
         using IChannel? channel = _host?.Start("Training");
         ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger(_loggerCategory);
 
-        MemoryBudget budget = MemoryBudget.Of(_options);
+        MemoryBudget budget = MemoryBudget.Of(_options.Streaming, _options.MemoryBudgetBytes);
         (TrainingSource? source, TrainingRowCounts rowCounts) = DataViewReader.Read(
             input, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, budget, "training", cancellationToken, _task.LabelGetter);
         ReportSkippedRows(rowCounts, logger, channel, "training");
