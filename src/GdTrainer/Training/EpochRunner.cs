@@ -147,6 +147,7 @@ internal sealed class EpochRunner
         double weightedLossSum = 0;
         double weightedSquareSum = 0;
         double weightSum = 0;
+        using BatchPlan.PassScope pass = _plan.OpenPass(); // A streamed plan closes its cursor however the epoch ends.
         for (int step = 0; step < _plan.Count; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -216,6 +217,7 @@ internal sealed class EpochRunner
     {
         double weightedLossSum = 0;
         double weightSum = 0;
+        using BatchPlan.PassScope pass = plan.OpenPass();
         _model.Eval();
         try
         {

@@ -32,17 +32,14 @@ internal static class LearningRateEstimate
         int d = featureCount;
         float[] sample = ArrayPool<float>.Shared.Rent(sampleCount * d);
         float[] sampleWeights = ArrayPool<float>.Shared.Rent(sampleCount);
-        double totalWeight = 0;
         for (int s = 0; s < sampleCount; s++)
         {
             int row = (int)((long)s * rowCount / sampleCount);
             features.Slice(row * d, d).CopyTo(sample.AsSpan(s * d, d));
             sampleWeights[s] = weights.IsEmpty ? 1f : weights[row];
-            totalWeight += sampleWeights[s];
         }
 
-        // The largest squared row norm over all rows (plus 1 for the bias column): a mini-batch holding that row
-        // has at least 2 ||a||^2 / B of curvature along it, and a rare extreme row is easily missing from the sample.
+        // The largest squared row norm over all rows, not the sample's: a rare extreme row is easily missing from the sample.
         float largestNorm = 0;
         for (int row = 0; row < rowCount; row++)
         {
@@ -50,13 +47,28 @@ internal static class LearningRateEstimate
             largestNorm = MathF.Max(largestNorm, TensorPrimitives.Dot(values, values));
         }
 
-        double rowCurvature = largestNorm + 1.0;
-
-        double lambda = LargestEigenvalue(sample, sampleWeights, sampleCount, d, totalWeight);
+        LinearCurvature curvature = CurvatureOfSample(sample, sampleWeights, sampleCount, d, largestNorm, rowCount);
         ArrayPool<float>.Shared.Return(sample);
         ArrayPool<float>.Shared.Return(sampleWeights);
+        return curvature;
+    }
 
-        return new LinearCurvature(lambda, rowCurvature, rowCount);
+    /// <summary>
+    /// The curvature from a sample of <paramref name="sampleCount"/> rows (row-major in <paramref name="sample"/>, already
+    /// transformed as trained, with their example weights) and the largest squared row norm <paramref name="largestSquaredNorm"/>
+    /// over all <paramref name="rowCount"/> rows: for sources that gather the sample and the norm themselves (a stream, in one pass).
+    /// </summary>
+    internal static LinearCurvature CurvatureOfSample(float[] sample, float[] sampleWeights, int sampleCount, int featureCount, float largestSquaredNorm, int rowCount)
+    {
+        double totalWeight = 0;
+        for (int s = 0; s < sampleCount; s++)
+        {
+            totalWeight += sampleWeights[s];
+        }
+
+        // Plus 1 for the bias column: a mini-batch holding the row of largest norm has at least 2 ||a||^2 / B of curvature along it.
+        double lambda = LargestEigenvalue(sample, sampleWeights, sampleCount, featureCount, totalWeight);
+        return new LinearCurvature(lambda, largestSquaredNorm + 1.0, rowCount);
     }
 
     /// <summary>lambda_max of <c>M = A^T W A / sum(W)</c>, <c>A = [X, 1]</c>, by power iteration from the all-ones vector.</summary>

@@ -61,7 +61,9 @@ public sealed class ModuleTrainer
     /// <exception cref="ArgumentException">The validation rows have a different number of features than the training rows.</exception>
     /// <exception cref="InvalidOperationException">
     /// Early stopping has no validation data; the validation fraction leaves no training row; training diverged (the message
-    /// names the epoch, how it showed and what to change); no learning rate can be derived from the features; or training moved no weight.
+    /// names the epoch, how it showed and what to change); no learning rate can be derived from the features; training moved no weight;
+    /// or the rows of a streamed source could not be read, or were not those of its first pass (the message names the source and the
+    /// epoch, and the data's own exception is the inner one: no model comes back trained on part of an epoch).
     /// </exception>
     /// <exception cref="OperationCanceledException">The token was cancelled before the first epoch ended.</exception>
     public TrainingResult Fit(Module model, Loss loss, TrainingSource training, TrainingSource? validation = null, TrainingHistory? continueFrom = null)
@@ -93,18 +95,28 @@ public sealed class ModuleTrainer
         int trainingRows = training.RowCount - validationRows;
         int batchSize = Math.Min(settings.BatchSize, trainingRows);
         FastRandom? random = (settings.Shuffle && batchSize < trainingRows) || validationRows > 0 ? new FastRandom(settings.Seed) : null;
-        if (random is not null)
-        {
-            training.Shuffle(random);
-        }
-
-        if (validationRows > 0)
-        {
-            (training, validation) = training.SplitOffLast(validationRows);
-        }
-
         OptimizerSettings optimizerSettings = settings.Optimizer ?? OptimizerSettings.Adam();
-        Func<int, float>? derivedRate = DerivedRate(model, loss, optimizerSettings, training);
+        Func<int, float>? derivedRate;
+        try
+        {
+            if (random is not null)
+            {
+                training.Shuffle(random);
+            }
+
+            if (validationRows > 0)
+            {
+                (training, validation) = training.HoldOut(validationRows);
+            }
+
+            derivedRate = DerivedRate(model, loss, optimizerSettings, training);
+        }
+        catch (DataReadException exception)
+        {
+            // Only a streamed source reads here: the weights of a hold-out, the curvature of the rows as trained.
+            throw exception.During("the pass before the first epoch");
+        }
+
         float learningRate = settings.LearningRate ?? derivedRate?.Invoke(batchSize) ?? optimizerSettings.DefaultLearningRate;
         if (settings.LearningRate is null && !float.IsNormal(learningRate))
         {
@@ -203,6 +215,10 @@ public sealed class ModuleTrainer
                 stopReason = TrainingStopReason.Cancelled; // "Train until cancelled": keep what the finished epochs learned.
                 break;
             }
+            catch (DataReadException exception)
+            {
+                throw exception.During(string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}"));
+            }
 
             if (run == 1)
             {
@@ -210,7 +226,21 @@ public sealed class ModuleTrainer
             }
 
             CheckDivergence(epoch, epochLoss, runner, model, monitor.PrecisionFloor);
-            float validationLoss = validation is null ? float.NaN : (float)runner.EvaluateLoss(validation);
+            float validationLoss;
+            try
+            {
+                validationLoss = validation is null ? float.NaN : (float)runner.EvaluateLoss(validation);
+            }
+            catch (OperationCanceledException) when (reports.Count > 0)
+            {
+                stopReason = TrainingStopReason.Cancelled; // A streamed validation pass checks the token too: stop as within an epoch.
+                break;
+            }
+            catch (DataReadException exception)
+            {
+                throw exception.During(string.Create(CultureInfo.InvariantCulture, $"the validation pass after epoch {epoch}"));
+            }
+
             var report = new EpochReport(epoch, epochLoss, validationLoss, runner.CurrentLearningRate, batchSize, Stopwatch.GetElapsedTime(started));
             reports.Add(report);
             settings.Progress?.Report(report);

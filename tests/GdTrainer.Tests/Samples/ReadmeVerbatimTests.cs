@@ -14,6 +14,7 @@ public sealed class ReadmeVerbatimTests
     {
         { "tests/GdTrainer.Tests/Samples/ReadmeExamplesTests.cs", ["custom loss class", "custom loss use", "early stopping", "hidden layers", "watching training", "continue training", "feature importance"] },
         { "tests/GdTrainer.Tests/MLNet/Export/ReadmeOnnxExampleTests.cs", ["export to onnx"] },
+        { "tests/GdTrainer.Tests/MLNet/Data/StreamingTests.cs", ["data larger than memory"] },
         { "tests/GdTrainer.Tests/Training/ModuleTrainerTests.cs", ["module trainer"] },
         { ".ci/package-smoke/Program.cs", ["install", "install types"] },
     };

@@ -2,6 +2,7 @@ namespace GdTrainer.MLNet;
 
 using System.Globalization;
 using GdTrainer.Losses;
+using GdTrainer.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
@@ -60,18 +61,12 @@ internal sealed class BinaryTask(float? positiveClassWeight) : LearningTask<Grad
     }
 
     /// <exception cref="InvalidOperationException">Every usable row has the same label.</exception>
-    public override void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn)
+    public override void CheckTrainingLabels(LabelSummary labels, DataViewSchema.Column labelColumn)
     {
-        int positives = 0;
-        foreach (float label in labels)
-        {
-            positives += label > 0.5f ? 1 : 0;
-        }
-
-        if (positives == 0 || positives == labels.Length)
+        if (labels.AboveHalf == 0 || labels.AboveHalf == labels.Rows)
         {
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"The label column '{labelColumn.Name}' is {(positives == 0 ? "false" : "true")} in all {labels.Length} usable training rows: a binary classifier needs rows of both classes (its logit would grow without bound). Check the label conversion and any row filter, or train on more data."));
+                $"The label column '{labelColumn.Name}' is {(labels.AboveHalf == 0 ? "false" : "true")} in all {labels.Rows} usable training rows: a binary classifier needs rows of both classes (its logit would grow without bound). Check the label conversion and any row filter, or train on more data."));
         }
     }
 

@@ -1,6 +1,7 @@
 namespace GdTrainer.MLNet;
 
 using GdTrainer.Losses;
+using GdTrainer.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -52,7 +53,10 @@ internal interface ITrainingTask
     /// <summary>A getter of the current row's label as the loss's float target (NaN for a missing or unusable label).</summary>
     ValueGetter<float> LabelGetter(DataViewRow row, DataViewSchema.Column labelColumn);
 
-    /// <summary>Checks the labels of the usable training rows (e.g. that more than one class appears).</summary>
+    /// <summary>
+    /// Checks the labels of the usable training rows (e.g. that more than one class appears), from their summary (gathered
+    /// while the rows were read, so that streamed rows, whose labels are not kept, are checked the same way).
+    /// </summary>
     /// <exception cref="InvalidOperationException">The labels cannot train this task; the message names the column and says what to do.</exception>
-    void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn);
+    void CheckTrainingLabels(LabelSummary labels, DataViewSchema.Column labelColumn);
 }

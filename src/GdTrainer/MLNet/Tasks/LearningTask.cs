@@ -1,6 +1,7 @@
 namespace GdTrainer.MLNet;
 
 using GdTrainer.Losses;
+using GdTrainer.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -64,7 +65,7 @@ internal abstract class LearningTask<TTransformer> : ITrainingTask, ISavedTaskFo
     public abstract ValueGetter<float> LabelGetter(DataViewRow row, DataViewSchema.Column labelColumn);
 
     /// <inheritdoc/>
-    public abstract void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn);
+    public abstract void CheckTrainingLabels(LabelSummary labels, DataViewSchema.Column labelColumn);
 
     /// <summary>
     /// The trainer's output shape: <paramref name="inputSchema"/> (already checked) with the columns of the task's transformer

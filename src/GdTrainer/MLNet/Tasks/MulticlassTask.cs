@@ -2,6 +2,7 @@ namespace GdTrainer.MLNet;
 
 using System.Globalization;
 using GdTrainer.Losses;
+using GdTrainer.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
@@ -85,19 +86,13 @@ internal sealed class MulticlassTask(float labelSmoothing, float[]? classWeights
     private static float ToIndex(ulong key, ulong count) => key == 0 || key > count ? float.NaN : key - 1;
 
     /// <exception cref="InvalidOperationException">Every usable row has the same class.</exception>
-    public override void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn)
+    public override void CheckTrainingLabels(LabelSummary labels, DataViewSchema.Column labelColumn)
     {
-        float first = labels[0];
-        foreach (float label in labels)
+        if (labels.AllEqual)
         {
-            if (label != first)
-            {
-                return;
-            }
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"Only one class (key {labels.First + 1}) of the label column '{labelColumn.Name}' appears in the {labels.Rows} usable training rows: a classifier needs at least two. Check the label mapping and any row filter, or train on more data."));
         }
-
-        throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-            $"Only one class (key {first + 1}) of the label column '{labelColumn.Name}' appears in the {labels.Length} usable training rows: a classifier needs at least two. Check the label mapping and any row filter, or train on more data."));
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 namespace GdTrainer.MLNet;
 
 using GdTrainer.Losses;
+using GdTrainer.Training;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
@@ -39,7 +40,7 @@ internal sealed class RegressionTask : LearningTask<GradientDescentRegressionTra
 
     public override ValueGetter<float> LabelGetter(DataViewRow row, DataViewSchema.Column labelColumn) => row.GetGetter<float>(labelColumn);
 
-    public override void CheckTrainingLabels(ReadOnlySpan<float> labels, DataViewSchema.Column labelColumn)
+    public override void CheckTrainingLabels(LabelSummary labels, DataViewSchema.Column labelColumn)
     {
     }
 

@@ -196,8 +196,9 @@ public abstract class GradientDescentTrainerOptions
     /// random order once, so that every mini-batch is a random sample even of sorted data, and the
     /// mini-batches are then visited in a new random order every epoch. Keeping each batch contiguous
     /// lets an epoch run over memory sequentially without copying (a per-epoch reshuffle of the rows
-    /// cost more than the training arithmetic itself). Ignored for full batches, whose gradient does
-    /// not depend on the order. Default: true.
+    /// cost more than the training arithmetic itself). Streamed rows (<see cref="Streaming"/>) cannot be
+    /// reordered in place: each epoch draws its batches through a seeded shuffle buffer instead. Ignored for
+    /// full batches, whose gradient does not depend on the order. Default: true.
     /// </summary>
     public bool Shuffle = true;
 
@@ -260,6 +261,41 @@ public abstract class GradientDescentTrainerOptions
     /// row (its 0-based position in the input), the column and the value. Default: <see cref="InvalidRowHandling.Skip"/>.
     /// </summary>
     public InvalidRowHandling InvalidRows = InvalidRowHandling.Skip;
+
+    /// <summary>
+    /// Whether to stream the training rows from the data view on every epoch instead of reading them into memory once: true
+    /// streams, false holds them in memory whatever their size, and null lets <see cref="MemoryBudgetBytes"/> decide (the rows
+    /// are streamed when they would take more than it; a data view that cannot tell its row count is read into memory until its
+    /// rows would exceed it, and streamed from then on). Default: null. Every <c>Fit</c> logs where its rows went and why
+    /// (Information event 8, <c>DataPlacement</c>, and a line to <see cref="MLContext"/>'s log).
+    /// <para>
+    /// Streaming reads the rows through a new cursor each pass, so the data view must give the same rows in the same order every
+    /// time (a file, such as <c>mlContext.Data.LoadFromBinary</c> of a <c>SaveAsBinary</c> file, or a deterministic pipeline; every
+    /// transform in front of the trainer runs again each epoch). One pass before training computes the standardisation
+    /// statistics, the row counts and the label checks; the linear model's derived learning rate takes a second (the largest
+    /// norm of the rows as standardised), and weighted rows with <see cref="ValidationFraction"/> a second for the weight of each
+    /// side. Each epoch shuffles its rows through a seeded buffer of min(<see cref="MemoryBudgetBytes"/> / 2, 128 MiB), at least
+    /// two batches (a new order every epoch, reproducible for a <see cref="Seed"/>; the same model for the same seed, though not
+    /// the bits of an in-memory fit); <see cref="ValidationFraction"/> holds out a seeded random subset of exactly its share of
+    /// the rows, and its validation loss costs a pass after every epoch, as do validation rows that <c>Fit(train, validation)</c>
+    /// streams. Memory is then the buffer and one batch (a full batch, <see cref="BatchSize"/> = <see cref="FullBatch"/>, holds
+    /// every row). Reading an epoch's rows is slower than reading memory (docs/benchmarks.md measures it), and a read error ends
+    /// <c>Fit</c> with an <see cref="InvalidOperationException"/> naming the data view and the epoch, never with a model trained on
+    /// part of an epoch. A feature column wider than 1,024 slots is read as sparse rows and always held in memory (true is then an error).
+    /// </para>
+    /// </summary>
+    public bool? Streaming;
+
+    /// <summary>
+    /// The most memory, in bytes (positive), that the rows held in memory may take (the training rows, then the validation rows
+    /// of <c>Fit(train, validation)</c> in what is left) when <see cref="Streaming"/> is null; rows that would take more are
+    /// streamed (a dense row takes 4 bytes per feature, 4 for its label and 4 for its example weight). Streaming, half of it
+    /// bounds the shuffle buffer (at most 128 MiB). Default: null, which is a quarter of
+    /// <c>GC.GetGCMemoryInfo().TotalAvailableMemoryBytes</c> (the machine's memory, or the container's limit or
+    /// <c>GCHeapHardLimit</c> when one is set): room for the rows, a pipeline's own cache of them (<c>AppendCacheCheckpoint</c>) and
+    /// the rest of the process, with half the memory left to the system. Must be null with <see cref="Streaming"/> = false.
+    /// </summary>
+    public long? MemoryBudgetBytes;
 
     /// <summary>Cancels training between mini-batches (and while reading) with an <see cref="OperationCanceledException"/>. Default: none.</summary>
     public CancellationToken CancellationToken;
@@ -333,6 +369,19 @@ public abstract class GradientDescentTrainerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(InvalidRows), InvalidRows,
                 $"InvalidRows must be one of {string.Join(", ", Enum.GetNames<InvalidRowHandling>())}, but was {(int)InvalidRows}.");
+        }
+
+        if (MemoryBudgetBytes is { } budget && budget <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MemoryBudgetBytes), budget,
+                string.Create(CultureInfo.InvariantCulture, $"MemoryBudgetBytes must be a positive number of bytes (or null for a quarter of the memory available to the process), but was {budget}."));
+        }
+
+        if (Streaming == false && MemoryBudgetBytes is not null)
+        {
+            throw new ArgumentException(
+                "MemoryBudgetBytes has no effect with Streaming = false, which holds the rows in memory whatever their size: leave MemoryBudgetBytes null, or set Streaming to null to let the budget decide.",
+                nameof(MemoryBudgetBytes));
         }
     }
 }

@@ -65,8 +65,9 @@ internal sealed class TrainerCore
         using IChannel? channel = _host?.Start("Training");
         ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger(_loggerCategory);
 
+        MemoryBudget budget = MemoryBudget.Of(_options.Streaming, _options.MemoryBudgetBytes);
         (TrainingSource? source, TrainingRowCounts rowCounts) = DataViewReader.Read(
-            input, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
+            input, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, budget, "training", cancellationToken, _task.LabelGetter);
         ReportSkippedRows(rowCounts, logger, channel, "training");
         if (source is null)
         {
@@ -75,7 +76,7 @@ internal sealed class TrainerCore
                 : $"GradientDescent has no usable rows: all {rowCounts.Total} rows were skipped ({rowCounts.SkippedReasons()}). Clean or impute the data first (e.g. mlContext.Transforms.ReplaceMissingValues).");
         }
 
-        _task.CheckTrainingLabels(source.StoredLabels, labelColumn);
+        _task.CheckTrainingLabels(source.Statistics.Labels, labelColumn);
         int outputs = _task.OutputCount(labelColumn);
         if (initialModel is not null)
         {
@@ -86,6 +87,7 @@ internal sealed class TrainerCore
         TrainerSettings settings = ResolveSettings(seed, validationInput is not null, source.RowCount, source is SparseTrainingSource, logger, channel);
         int trainingRows = Math.Max(source.RowCount - settings.ValidationRowsOf(source.RowCount), 1);
         int batchSize = Math.Min(settings.BatchSize, trainingRows);
+        ReportPlacement(budget.Describe(source, "training", batchSize), logger, channel);
 
         // A warm start keeps the standardisation its parameters were trained behind; a new one would change their meaning.
         FeatureStatistics statistics = source.Statistics;
@@ -105,7 +107,8 @@ internal sealed class TrainerCore
             source.Standardize(transform); // Applied while the rows are shuffled: one pass instead of two.
         }
 
-        TrainingSource? validation = validationInput is null ? null : ReadValidation(validationInput, featureCount, transform, logger, channel, cancellationToken);
+        TrainingSource? validation = validationInput is null ? null
+            : ReadValidation(validationInput, featureCount, transform, budget.After(budget.BytesHeldBy(source)), logger, channel, cancellationToken);
         Module model = CreateModel(featureCount, outputs, seed);
         if (initialModel is not null)
         {
@@ -215,7 +218,7 @@ internal sealed class TrainerCore
         }
     }
 
-    private TrainingSource ReadValidation(IDataView validationInput, int featureCount, FeatureTransform? transform, ILogger? logger, IChannel? channel, CancellationToken cancellationToken)
+    private TrainingSource ReadValidation(IDataView validationInput, int featureCount, FeatureTransform? transform, MemoryBudget budget, ILogger? logger, IChannel? channel, CancellationToken cancellationToken)
     {
         DataViewSchema schema = validationInput.Schema;
         (DataViewSchema.Column featureColumn, int count) = ColumnChecks.CheckFeatures(schema, _options.FeatureColumnName, "validationData");
@@ -231,12 +234,14 @@ internal sealed class TrainerCore
             ? ColumnChecks.CheckSingle(schema, weightName, "example weight", "validationData")
             : null;
         (TrainingSource? validation, TrainingRowCounts rowCounts) = DataViewReader.Read(
-            validationInput, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, cancellationToken, _task.LabelGetter);
+            validationInput, featureColumn, featureCount, labelColumn, weightColumn, _options.InvalidRows, budget, "validation", cancellationToken, _task.LabelGetter);
         ReportSkippedRows(rowCounts, logger, channel, "validation");
         if (validation is null)
         {
             throw new InvalidOperationException("GradientDescent has no usable validation rows: the validation data view is empty or every row was skipped.");
         }
+
+        ReportPlacement(budget.Describe(validation, "validation", _options.BatchSize), logger, channel);
 
         if (transform is not null)
         {
@@ -244,6 +249,17 @@ internal sealed class TrainerCore
         }
 
         return validation;
+    }
+
+    /// <summary>Logs where the rows of one data view went (in memory or streamed, and why), once per data view and <c>Fit</c>.</summary>
+    private static void ReportPlacement(string placement, ILogger? logger, IChannel? channel)
+    {
+        if (logger is not null)
+        {
+            TrainerLog.DataPlacement(logger, placement);
+        }
+
+        channel?.Info(MessageSensitivity.None, placement);
     }
 
     private static void ReportSkippedRows(TrainingRowCounts rowCounts, ILogger? logger, IChannel? channel, string which)

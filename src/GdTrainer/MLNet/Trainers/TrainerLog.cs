@@ -15,4 +15,8 @@ internal static partial class TrainerLog
     [LoggerMessage(EventId = 7, EventName = "ResolvedOptions", Level = LogLevel.Debug,
         Message = "GradientDescent resolved its options: {Options}")]
     internal static partial void ResolvedOptions(ILogger logger, string options);
+
+    [LoggerMessage(EventId = 8, EventName = "DataPlacement", Level = LogLevel.Information,
+        Message = "{Placement}")]
+    internal static partial void DataPlacement(ILogger logger, string placement);
 }

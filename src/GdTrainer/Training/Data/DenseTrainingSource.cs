@@ -44,8 +44,6 @@ internal sealed class DenseTrainingSource : TrainingSource
     /// <summary>The labels of this source's rows, in their current order.</summary>
     internal ReadOnlySpan<float> Labels => _store.Labels.AsSpan(_start, _count);
 
-    internal override ReadOnlySpan<float> StoredLabels => _store.Labels.AsSpan(0, _store.RowCount);
-
     /// <summary>
     /// Fisher-Yates over the rows themselves, with the random draws made a few rows ahead so that the row to swap in is
     /// already being fetched from memory: the swaps of different steps are independent, so their cache misses overlap, which
@@ -101,7 +99,7 @@ internal sealed class DenseTrainingSource : TrainingSource
         _plans.Clear();
     }
 
-    internal override (TrainingSource Kept, TrainingSource HeldOut) SplitOffLast(int count)
+    internal override (TrainingSource Kept, TrainingSource HeldOut) HoldOut(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(count, _count);
@@ -214,6 +212,15 @@ internal sealed class DenseTrainingSource : TrainingSource
         /// <summary>The rows committed so far.</summary>
         internal int RowCount => _rows;
 
+        /// <summary>The rows the store holds before it grows.</summary>
+        internal int Capacity => _labels.Length;
+
+        /// <summary>The rows the store holds after its next growth (by half, at least 1,024 rows, at most <see cref="MaxRows"/>).</summary>
+        internal int GrownCapacity => (int)Math.Min(_labels.Length + Math.Max(_labels.Length / 2L, 1024), MaxRows(_featureCount));
+
+        /// <summary>The statistics of the rows committed so far, to go on with when a reader stops storing rows (the store is then dropped).</summary>
+        internal FeatureStatisticsAccumulator Statistics => _statistics;
+
         /// <summary>The most rows of <paramref name="featureCount"/> dense features one store (one .NET array of floats) can hold.</summary>
         internal static int MaxRows(int featureCount) => Array.MaxLength / Math.Max(featureCount, 1);
 
@@ -223,7 +230,7 @@ internal sealed class DenseTrainingSource : TrainingSource
         {
             if (_rows == _labels.Length)
             {
-                int grown = (int)Math.Min(_labels.Length + Math.Max(_labels.Length / 2L, 1024), MaxRows(_featureCount));
+                int grown = GrownCapacity;
                 if (grown <= _rows)
                 {
                     throw new InvalidOperationException($"A dense store of {_featureCount} features holds at most {MaxRows(_featureCount)} rows.");

@@ -3,11 +3,12 @@ namespace GdTrainer.Training;
 /// <summary>
 /// What one pass over the training rows learns about them, for standardisation, the precision floor of the loss and
 /// error messages: each feature's (example-weighted) mean, variance, smallest and largest value, and the labels'
-/// weighted mean and mean square. Computed while a source reads its rows; immutable once built.
+/// weighted mean and mean square, and the summary its task checks the labels by. Computed while a source reads its rows;
+/// immutable once built.
 /// </summary>
 internal sealed class FeatureStatistics
 {
-    internal FeatureStatistics(double[] means, double[] variances, float[] minimum, float[] maximum, double totalWeight, double labelMean, double labelSquareMean, double[]? presence = null)
+    internal FeatureStatistics(double[] means, double[] variances, float[] minimum, float[] maximum, double totalWeight, double labelMean, double labelSquareMean, LabelSummary labels, double[]? presence = null)
     {
         Presence = presence;
         Means = means;
@@ -17,6 +18,7 @@ internal sealed class FeatureStatistics
         TotalWeight = totalWeight;
         LabelMean = labelMean;
         LabelSquareMean = labelSquareMean;
+        Labels = labels;
     }
 
     /// <summary>
@@ -45,6 +47,9 @@ internal sealed class FeatureStatistics
 
     /// <summary>The labels' weighted mean square: their scale, for the precision floor of the loss.</summary>
     internal double LabelSquareMean { get; }
+
+    /// <summary>The labels' count, positives and distinctness, for the task's label checks.</summary>
+    internal LabelSummary Labels { get; }
 
     /// <summary>The number of features whose variance is not 0.</summary>
     internal int VaryingFeatureCount

@@ -19,6 +19,7 @@ internal sealed class FeatureStatisticsAccumulator(int columns)
     private double _totalWeight;
     private double _labelSum;
     private double _labelSquareSum;
+    private LabelSummary _labels;
     private bool _shifted;
 
     /// <summary>Adds a row with its label and example weight (1 without weights).</summary>
@@ -66,6 +67,7 @@ internal sealed class FeatureStatisticsAccumulator(int columns)
         _totalWeight += weight;
         _labelSum += (double)weight * label;
         _labelSquareSum += (double)weight * label * label;
+        _labels = _labels.Add(label);
     }
 
     private void Accumulate(Vector<double> values, int j, Vector<double> weight)
@@ -88,6 +90,6 @@ internal sealed class FeatureStatisticsAccumulator(int columns)
             variances[j] = Math.Max((_squares[j] / _totalWeight) - (shiftedMean * shiftedMean), 0);
         }
 
-        return new FeatureStatistics(means, variances, (float[])_minimum.Clone(), (float[])_maximum.Clone(), _totalWeight, _labelSum / _totalWeight, _labelSquareSum / _totalWeight);
+        return new FeatureStatistics(means, variances, (float[])_minimum.Clone(), (float[])_maximum.Clone(), _totalWeight, _labelSum / _totalWeight, _labelSquareSum / _totalWeight, _labels);
     }
 }

@@ -16,6 +16,7 @@ internal sealed class SparseStatisticsAccumulator(int columns)
     private double _totalWeight;
     private double _labelSum;
     private double _labelSquareSum;
+    private LabelSummary _labels;
     private int _rows;
 
     /// <summary>Adds a row given by its non-zeros (each column once), with its label and example weight.</summary>
@@ -37,6 +38,7 @@ internal sealed class SparseStatisticsAccumulator(int columns)
         _totalWeight += weight;
         _labelSum += (double)weight * label;
         _labelSquareSum += (double)weight * label * label;
+        _labels = _labels.Add(label);
     }
 
     /// <summary>The statistics of the rows added so far (at least one).</summary>
@@ -58,7 +60,7 @@ internal sealed class SparseStatisticsAccumulator(int columns)
             maximum[j] = _present[j] == 0 ? 0f : hasZero ? MathF.Max(_maximum[j], 0f) : _maximum[j];
         }
 
-        return new FeatureStatistics(means, variances, minimum, maximum, _totalWeight, _labelSum / _totalWeight, _labelSquareSum / _totalWeight, presence);
+        return new FeatureStatistics(means, variances, minimum, maximum, _totalWeight, _labelSum / _totalWeight, _labelSquareSum / _totalWeight, _labels, presence);
     }
 
     private static float[] CreateFilled(int length, float value)

@@ -52,9 +52,6 @@ internal sealed class SparseTrainingSource : TrainingSource
     /// <summary>The number of non-zeros stored for all rows of the data set.</summary>
     internal long NonZeroCount => _store.RowStarts[_store.RowCount];
 
-    /// <summary>The labels of every row of the data set, in their current order.</summary>
-    internal override ReadOnlySpan<float> StoredLabels => _store.Labels.AsSpan(0, _store.RowCount);
-
     /// <summary>The same rows stored densely, in their current order: for rows that turned out mostly non-zero.</summary>
     internal DenseTrainingSource ToDense()
     {
@@ -97,7 +94,7 @@ internal sealed class SparseTrainingSource : TrainingSource
         _plans.Clear();
     }
 
-    internal override (TrainingSource Kept, TrainingSource HeldOut) SplitOffLast(int count)
+    internal override (TrainingSource Kept, TrainingSource HeldOut) HoldOut(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(count, _count);

@@ -12,7 +12,9 @@ using GdTrainer.Autograd;
 /// <remarks>
 /// Training puts the rows in a random order in place (one copy of the data, never two); a source built from arrays or
 /// tensors remembers how, and restores its original order before it is shuffled again, so that fitting the same source
-/// twice with the same seed gives the same model. A source is not thread-safe: train on it from one thread at a time.
+/// twice with the same seed gives the same model. The ML.NET trainers may instead stream rows that do not fit their memory
+/// budget from the <c>IDataView</c> on every epoch, through a seeded shuffle buffer (<see cref="StreamingTrainingSource"/>).
+/// A source is not thread-safe: train on it from one thread at a time.
 /// </remarks>
 public abstract class TrainingSource
 {
@@ -36,20 +38,22 @@ public abstract class TrainingSource
     /// <summary>What the rows are, for messages (e.g. "the feature column 'Features'" or "the training arrays").</summary>
     internal abstract string Description { get; }
 
-    /// <summary>The labels of every row read (those later split off included), in an order of the source's choosing.</summary>
-    internal abstract ReadOnlySpan<float> StoredLabels { get; }
-
-    /// <summary>The statistics of every row read, those later split off for validation included.</summary>
+    /// <summary>The statistics of every row read, those later held out for validation included.</summary>
     internal abstract FeatureStatistics Statistics { get; }
 
-    /// <summary>Puts the rows in the random order drawn from <paramref name="random"/> (Fisher-Yates over rows).</summary>
+    /// <summary>
+    /// Puts the rows in the random order drawn from <paramref name="random"/>: sources in memory permute their rows in place
+    /// (Fisher-Yates over rows); a stream cannot, and draws from it the seeds of its hold-out rule and of its epochs' shuffle buffer.
+    /// </summary>
     internal abstract void Shuffle(FastRandom random);
 
     /// <summary>
-    /// Splits the last <paramref name="count"/> rows off as a held-out source; both share this source's storage and its
-    /// <see cref="Statistics"/> (of all the rows read).
+    /// Holds <paramref name="count"/> rows (at least 1, fewer than <see cref="RowCount"/>) out as a validation source, chosen at
+    /// random by the last <see cref="Shuffle"/>: sources in memory hold out the last rows of their shuffled order; a stream holds
+    /// out a seeded random subset of exactly that many rows, drawn again identically on every pass. Both sources share this
+    /// source's storage and its <see cref="Statistics"/> (of all the rows read).
     /// </summary>
-    internal abstract (TrainingSource Kept, TrainingSource HeldOut) SplitOffLast(int count);
+    internal abstract (TrainingSource Kept, TrainingSource HeldOut) HoldOut(int count);
 
     /// <summary>Applies <paramref name="transform"/> to every row, in place (no later than the next pass over the rows).</summary>
     internal abstract void Standardize(FeatureTransform transform);

@@ -40,13 +40,15 @@ public sealed class SparseInputTests
     public void DenseRowsTimesFeaturesBeyondOneBufferAreRefusedBeforeReadingNamingTheColumnAndWhatToDo()
     {
         // 1,024 slots are stored densely; 2.1 million such rows exceed one array of floats. The list's count is known, so the
-        // trainer refuses before reading a row.
+        // trainer, told to hold the rows in memory, refuses before reading a row (by default it would stream them).
         const int Features = 1024;
         int rows = (Array.MaxLength / Features) + 1;
         var row = new HugeRow { Features = new VBuffer<float>(Features, 0, [], []), Label = true };
         IDataView data = _mlContext.Data.LoadFromEnumerable(new RepeatedList<HugeRow>(row, rows), HugeDefinition(Features));
-        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => _mlContext.BinaryClassification.Trainers.GradientDescent().Fit(data));
+        var inMemory = new GradientDescentBinaryTrainer.Options { Streaming = false };
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => _mlContext.BinaryClassification.Trainers.GradientDescent(inMemory).Fit(data));
         Assert.Contains("'Features'", error.Message);
+        Assert.Contains("Leave Options.Streaming null (the default) or set it to true", error.Message);
         Assert.Contains($"{rows} rows", error.Message);
         Assert.Contains($"{Features} features", error.Message);
         Assert.Contains($"at most {Array.MaxLength / Features} rows", error.Message);
