@@ -94,7 +94,7 @@ internal sealed class TrainerCore
         FeatureTransform? transform = initialModel is not null
             ? initialModel.Standardization
             : source is SparseTrainingSource
-                ? FeatureTransform.CreateForSparse(_options.FeatureStandardization, statistics, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'")
+                ? FeatureTransform.CreateForSparse(SparseStandardization(), statistics, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'")
                 : FeatureTransform.Create(_options.FeatureStandardization, statistics.Means, statistics.Variances, statistics.Minimum, statistics.Maximum, Math.Sqrt(batchSize), $"the feature column '{featureColumn.Name}'");
         if (initialModel is null && transform is not null && AppliesDefaultPenalty(settings))
         {
@@ -145,7 +145,7 @@ internal sealed class TrainerCore
             BatchSize = _options.BatchSize,
             Shuffle = _options.Shuffle,
             Seed = seed,
-            ValidationFraction = hasValidationData ? 0f : _options.ValidationFraction,
+            ValidationFraction = hasValidationData ? 0f : _options.ValidationFraction ?? 0f,
             EarlyStopping = _options.EarlyStopping,
             Progress = _options.Progress,
             LossLoggingInterval = _options.LossLoggingInterval,
@@ -153,7 +153,7 @@ internal sealed class TrainerCore
             CancellationToken = _options.CancellationToken,
             Observer = channel is null ? null : new ChannelObserver(channel),
         };
-        if (sparse && !hasValidationData && _options.ValidationFraction == 0f && _options.EarlyStopping is null)
+        if (sparse && !hasValidationData && _options.ValidationFraction is null && _options.EarlyStopping is null)
         {
             // Sparse, wide rows (text) are nearly separable: the training loss keeps falling long after the held-out loss has
             // turned, so watch held-out rows instead (see SparseEarlyStopping).
@@ -173,6 +173,16 @@ internal sealed class TrainerCore
 
         return settings;
     }
+
+    /// <summary>
+    /// How sparse rows are standardised: as the options say for the linear model; a network's columns are only centred when the
+    /// options ask to centre and scale. Scaling a rare column by its standard deviation multiplies it by up to the cap (16 for
+    /// batches of 256): that speeds the linear model up and sharpens it on text (20,000 generated reviews: held-out AUC 0.883
+    /// against 0.851 unscaled), but a network's first layer then fits the rare columns at once (AUC 0.862, against 0.882 centred
+    /// only; on generated sparse rows 0.810 against 0.849); docs/benchmarks.md, issue 18.
+    /// </summary>
+    private FeatureStandardization SparseStandardization() =>
+        !IsLinear && _options.FeatureStandardization == FeatureStandardization.CenterAndScale ? FeatureStandardization.Center : _options.FeatureStandardization;
 
     /// <summary>Whether the run trains with the task's default L2 penalty (the options set none, and the task's default is positive).</summary>
     private bool AppliesDefaultPenalty(TrainerSettings settings) => _options.L2Regularization is null && IsLinear && settings.L2Regularization > 0f;
