@@ -146,6 +146,7 @@ internal static class MatrixKernels
     /// 8.4 us through the packed micro-kernel with an inner dimension of 1 (wall clock, best of 7 x 2,000 calls, load
     /// average ~15), 2.1-2.3 us here (thread CPU time, best of 15 x 500 calls, load average 50-90).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     private static void OuterProduct(ReadOnlySpan<float> g, ReadOnlySpan<float> b, Span<float> c, int n, int d, bool accumulate)
     {
         ref float gStart = ref MemoryMarshal.GetReference(g);
@@ -218,6 +219,7 @@ internal static class MatrixKernels
     /// element by element for the edges and elsewhere. 64 x 64: 5.2 us element by element (7.0 us in
     /// 16 x 16 tiles), 1.7 us in 8 x 8 register blocks; 256 x 256: 127 us (97 us tiled), 31 us blocked.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     private static void Transpose(ReadOnlySpan<float> source, Span<float> destination, int rows, int columns)
     {
         ref float from = ref MemoryMarshal.GetReference(source);
@@ -418,6 +420,7 @@ internal static class MatrixKernels
     /// partial). The left operand's element (r, p) is at <c>a[r * aRowStride + p * aInnerStride]</c>, the
     /// right's (p, j) at <c>b[p * bRowStride + j]</c>, the output's (r, j) at <c>c[r * cRowStride + j]</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     private static void Run<TOps, TVec>(
         ref float a, nint aRowStride, nint aInnerStride, ref float b, nint bRowStride,
         ref float c, nint cRowStride, int rows, int inner, int columns, ref float bias, Epilogue epilogue)
@@ -462,6 +465,7 @@ internal static class MatrixKernels
     /// AVX2's 16 registers), 2 loads and 6 broadcasts per 12 multiply-adds. A partial block
     /// (<paramref name="rows"/> &lt; 6) repeats its last row in the missing ones and stores only its own.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     private static void Block6x2<TOps, TVec>(
         ref float a, nint aRowStride, nint aInnerStride, ref float b, nint bRowStride,
         ref float c, nint cRowStride, int inner, ref float bias, Epilogue epilogue, int rows)
@@ -541,6 +545,7 @@ internal static class MatrixKernels
     }
 
     /// <summary>6 rows x 1 vector, for the columns left over after the blocks of 2 vectors; partial blocks as in <see cref="Block6x2"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     private static void Block6x1<TOps, TVec>(
         ref float a, nint aRowStride, nint aInnerStride, ref float b, nint bRowStride,
         ref float c, nint cRowStride, int inner, ref float bias, Epilogue epilogue, int rows, int firstLane)

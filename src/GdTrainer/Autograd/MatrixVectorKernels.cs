@@ -15,6 +15,7 @@ internal static class MatrixVectorKernels<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary><c>destination[i] = dot(a[i, :], v)</c> for row-major <paramref name="a"/> (n x d).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     internal static void Multiply(ReadOnlySpan<T> a, ReadOnlySpan<T> v, Span<T> destination, int n, int d)
     {
         int width = Vector<T>.Count;
@@ -63,6 +64,7 @@ internal static class MatrixVectorKernels<T>
     }
 
     /// <summary><c>destination[j] += sum_i a[i, j] * g[i]</c> for row-major <paramref name="a"/> (n x d).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     internal static void MultiplyTransposedAdd(ReadOnlySpan<T> a, ReadOnlySpan<T> g, Span<T> destination, int n, int d)
     {
         int width = Vector<T>.Count;
@@ -92,6 +94,7 @@ internal static class MatrixVectorKernels<T>
     private const int ChunkElements = 4096;
 
     /// <summary><see cref="MultiplyTransposedAdd"/> over rows that fit in the cache: column blocks of two vectors, then the rest.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     private static void AddColumnSums(ReadOnlySpan<T> a, ReadOnlySpan<T> g, Span<T> destination, int n, int d)
     {
         int width = Vector<T>.Count;

@@ -67,6 +67,7 @@ internal static class AdamKernel
         return ((float)(learningRate / biasCorrection1), (float)(1.0 / biasCorrection2Sqrt));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     private static void Apply(
         Span<float> theta, ReadOnlySpan<float> gradient, Span<float> firstMoment, Span<float> secondMoment, Span<float> maxSecondMoment,
         float stepSize, float inverseCorrection2, float beta1, float beta2, float epsilon, float l2, float decay)

@@ -147,6 +147,7 @@ public sealed class SgdOptimizer : Optimizer
     }
 
     /// <summary><c>θ -= lr·(g + wd·θ)</c> in one fused pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     private static void PlainStep(Span<float> theta, ReadOnlySpan<float> gradient, float learningRate, float weightDecay)
     {
         ref float t = ref MemoryMarshal.GetReference(theta);
@@ -177,6 +178,7 @@ public sealed class SgdOptimizer : Optimizer
     /// false: on the first step <c>b</c> already holds <c>d</c>); then <c>θ -= lr·(d + momentum·b)</c> with Nesterov,
     /// or <c>θ -= lr·b</c> without.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     private static void MomentumStep(
         Span<float> theta, ReadOnlySpan<float> gradient, float[] buffer, float learningRate, float weightDecay, bool updateBuffer, float momentum, float gradientFactor, bool nesterov)
     {

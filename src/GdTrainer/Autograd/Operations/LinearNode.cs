@@ -90,6 +90,7 @@ internal sealed class LinearNode<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>
     /// is bit-identical to the two passes. Needs k &gt;= one vector. Measured (n = 256, k = 64, AVX2, thread CPU time,
     /// best of 15 x 500 calls): 2.1 us mask + 1.4 us column sums = 3.5 us in two passes; 2.8 us fused.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     internal static void MaskWherePositiveAndSumColumns(
         ReadOnlySpan<T> gradient, ReadOnlySpan<T> output, Span<T> destination, Span<T> biasGradient, int n, int k)
     {
@@ -175,6 +176,7 @@ internal sealed class LinearNode<T>(Tensor<T> input, Tensor<T> weight, Tensor<T>
     /// <c>destination[i] = output[i] &gt; 0 ? gradient[i] : 0</c>: ReLU's backward read from its output
     /// (positive exactly where the input was), with the derivative 0 at 0 and for NaN, as <see cref="ReluNode{T}"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     internal static void MaskWherePositive(ReadOnlySpan<T> gradient, ReadOnlySpan<T> output, Span<T> destination)
     {
         int width = Vector<T>.Count;

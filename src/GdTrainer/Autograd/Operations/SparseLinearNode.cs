@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace GdTrainer.Autograd;
@@ -16,6 +17,7 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
 {
     internal override string Name => "SparseLinear";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     internal static Tensor<float> Forward(SparseRows input, Tensor<float> weight, Tensor<float>? bias)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -109,6 +111,7 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
         return new Tensor<float>(data, shape, ShouldRecord(weight, bias) ? new SparseLinearNode(input, weight, bias) : null);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     internal override void Backward(ReadOnlySpan<float> outputGradient)
     {
         Tensor<float> weight = FirstInput!;

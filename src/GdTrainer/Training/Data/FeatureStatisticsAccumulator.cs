@@ -1,5 +1,7 @@
 namespace GdTrainer.Training;
 
+using System.Runtime.CompilerServices;
+
 using System.Numerics;
 
 /// <summary>
@@ -23,6 +25,7 @@ internal sealed class FeatureStatisticsAccumulator(int columns)
     private bool _shifted;
 
     /// <summary>Adds a row with its label and example weight (1 without weights).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // See FirstFit in docs/benchmarks.md.
     internal void Add(ReadOnlySpan<float> row, float label, float weight)
     {
         if (!_shifted)
