@@ -262,6 +262,6 @@ public static class TextCommand
     {
         public void Report(Training.EpochReport value) =>
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"    epoch {value.Epoch}: loss {value.TrainingLoss:G6}, rate {value.LearningRate:G4}, batch {value.BatchSize}, {value.Elapsed.TotalMilliseconds:F0} ms"));
+                $"    epoch {value.Epoch}: loss {value.TrainingLoss:G6}, validation {value.ValidationLoss:G6}, rate {value.LearningRate:G4}, batch {value.BatchSize}, {value.Elapsed.TotalMilliseconds:F0} ms"));
     }
 }

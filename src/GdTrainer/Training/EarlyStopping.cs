@@ -20,6 +20,14 @@ public sealed class EarlyStopping
     public float MinDelta { get; init; }
 
     /// <summary>
+    /// The smallest decrease of the validation loss, as a fraction of the best so far, that counts as an improvement (&gt;= 0):
+    /// 0.01 asks every improvement to be at least 1% of the loss, which stops a loss that keeps creeping down (scikit-learn's
+    /// relative <c>tol</c> applied to the validation loss). An improvement must exceed both this and <see cref="MinDelta"/>.
+    /// Default: 0.
+    /// </summary>
+    public float MinRelativeDelta { get; init; }
+
+    /// <summary>
     /// Whether the trained model gets the weights of the epoch with the lowest validation loss (true), or those of the last
     /// epoch run (false). Default: true.
     /// </summary>
@@ -37,6 +45,11 @@ public sealed class EarlyStopping
         if (!(MinDelta >= 0f) || !float.IsFinite(MinDelta))
         {
             throw new ArgumentOutOfRangeException(nameof(MinDelta), MinDelta, $"EarlyStopping.MinDelta must be a finite number >= 0, but was {MinDelta}.");
+        }
+
+        if (!(MinRelativeDelta >= 0f) || !float.IsFinite(MinRelativeDelta))
+        {
+            throw new ArgumentOutOfRangeException(nameof(MinRelativeDelta), MinRelativeDelta, $"EarlyStopping.MinRelativeDelta must be a finite number >= 0 (a fraction of the best validation loss, e.g. 0.01), but was {MinRelativeDelta}.");
         }
     }
 }

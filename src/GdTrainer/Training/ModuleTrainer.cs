@@ -249,7 +249,8 @@ public sealed class ModuleTrainer
             bool earlyStop = false;
             if (validation is not null && float.IsFinite(validationLoss))
             {
-                if (validationLoss < bestValidation - (earlyStopping?.MinDelta ?? 0f))
+                float threshold = Math.Max(earlyStopping?.MinDelta ?? 0f, float.IsFinite(bestValidation) ? (earlyStopping?.MinRelativeDelta ?? 0f) * Math.Abs(bestValidation) : 0f);
+                if (validationLoss < bestValidation - threshold)
                 {
                     bestValidation = validationLoss;
                     bestEpoch = epoch;

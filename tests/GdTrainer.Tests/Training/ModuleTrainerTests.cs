@@ -182,6 +182,33 @@ public sealed class ModuleTrainerTests
     }
 
     [Fact]
+    public void ARelativeMinimumDeltaStopsAValidationLossThatKeepsCreepingDown()
+    {
+        // A linear model on clean data: its validation loss falls for many epochs, by ever smaller fractions.
+        RegressionData data = RegressionData.Generate(2_000, [1f, -2f, 0.5f], 0.3f, 0.5f, seed: 12);
+        TrainingResult Train(float relative) => new ModuleTrainer(new TrainerSettings
+        {
+            Optimizer = OptimizerSettings.Sgd(), LearningRate = 0.002f, NumberOfEpochs = 300, Patience = 0, ValidationFraction = 0.2f,
+            EarlyStopping = new EarlyStopping { Patience = 3, MinRelativeDelta = relative },
+        }).Fit(new LinearModel(3), new MeanSquaredErrorLoss(), TrainingSource.FromArrays(data.Features, data.Labels));
+
+        TrainingResult any = Train(0f);
+        TrainingResult onePercent = Train(0.01f);
+        Assert.True(onePercent.History.EpochsRun < any.History.EpochsRun, $"{onePercent.History.EpochsRun} epochs against {any.History.EpochsRun}");
+        Assert.Equal(TrainingStopReason.EarlyStopped, onePercent.History.StopReason);
+
+        // Where it stopped, the last 3 epochs each improved on the best before them by less than 1% of it.
+        float[] validation = onePercent.History.ValidationLosses();
+        int best = onePercent.History.RestoredEpoch ?? onePercent.History.EpochsRun;
+        for (int epoch = best + 1; epoch <= onePercent.History.EpochsRun; epoch++)
+        {
+            Assert.True(validation[epoch - 1] >= validation[best - 1] * 0.99f, $"epoch {epoch}: {validation[epoch - 1]} against the best {validation[best - 1]}");
+        }
+
+        Assert.Equal("MinRelativeDelta", Assert.Throws<ArgumentOutOfRangeException>(() => new ModuleTrainer(new TrainerSettings { EarlyStopping = new EarlyStopping { MinRelativeDelta = -1f } })).ParamName);
+    }
+
+    [Fact]
     public void BadSourcesAndSettingsAreRefusedNamingWhatIsWrong()
     {
         Assert.Contains("Row 1 has 1 features", Assert.Throws<ArgumentException>(() => TrainingSource.FromArrays([[1f, 2f], [1f]], [0f, 1f])).Message);

@@ -158,7 +158,7 @@ internal sealed class TrainerCore
             // Sparse, wide rows (text) are nearly separable: the training loss keeps falling long after the held-out loss has
             // turned, so watch held-out rows instead (see SparseEarlyStopping).
             settings.ValidationFraction = SparseEarlyStopping.ValidationFraction;
-            settings.EarlyStopping = new EarlyStopping { Patience = SparseEarlyStopping.Patience };
+            settings.EarlyStopping = new EarlyStopping { Patience = SparseEarlyStopping.Patience, MinRelativeDelta = SparseEarlyStopping.MinRelativeDelta };
         }
 
         if (_options.L2Regularization is null && linear)
