@@ -1,0 +1,90 @@
+namespace GdTrainer.Tests.Training;
+
+using GdTrainer.Models;
+using GdTrainer.Optimizers;
+using GdTrainer.Training;
+using static GdTrainer.Tests.Training.ShardTestData;
+
+/// <summary>
+/// <see cref="TrainerSettings.NumberOfThreads"/> changes nothing in the trained model: 1, 2 and 3 threads give the same bits for
+/// the linear model and an MLP with dropout, regression, binary and multiclass, dense and sparse rows (wider than 1,024 columns),
+/// with example weights, validation and early stopping. The tests cut batches into many small shards (a policy of 8-row shards)
+/// so that small data runs every part of the machinery: up to 16 shards a batch, short last batches of fewer shards, the tree's
+/// uneven sums, sparse gradients summed by rows with SGD's lazy weight decay, and the exact loss passes.
+/// </summary>
+public sealed class DataParallelTrainingTests
+{
+    /// <summary>Shards of at least 8 rows, whatever the model's size: a batch of 100 is 8 shards, the validation pass 16.</summary>
+    internal static readonly ShardPolicy SmallShards = new(MinimumRows: 8, MinimumWork: 1, MaximumShards: 16);
+
+    public static TheoryData<ShardTask, bool, bool> Problems()
+    {
+        var problems = new TheoryData<ShardTask, bool, bool>();
+        foreach (ShardTask task in Enum.GetValues<ShardTask>())
+        {
+            foreach (bool sparse in (bool[])[false, true])
+            {
+                foreach (bool mlp in (bool[])[false, true])
+                {
+                    problems.Add(task, sparse, mlp);
+                }
+            }
+        }
+
+        return problems;
+    }
+
+    [Theory]
+    [MemberData(nameof(Problems))]
+    public void OneTwoAndThreeThreadsGiveBitIdenticalModels(ShardTask task, bool sparse, bool mlp)
+    {
+        int[] one = Train(task, sparse, mlp, threads: 1);
+        int[] two = Train(task, sparse, mlp, threads: 2);
+        int[] three = Train(task, sparse, mlp, threads: 3);
+        Assert.Equal(one, two);
+        Assert.Equal(one, three);
+    }
+
+    [Fact]
+    public void ShardedTrainingGivesAnotherButEquallyGoodModelThanOneShardPerBatch()
+    {
+        // Not the same bits (the shards' sums round differently), but the same optimisation: the losses agree closely.
+        (TrainingHistory sharded, _) = Fit(ShardTask.Regression, sparse: false, mlp: false, threads: 2, SmallShards);
+        (TrainingHistory single, _) = Fit(ShardTask.Regression, sparse: false, mlp: false, threads: 2, ShardPolicy.OneShard);
+        Assert.Equal(single.EpochsRun, sharded.EpochsRun);
+        for (int e = 0; e < single.EpochsRun; e++)
+        {
+            Assert.Equal(single.Epochs[e].TrainingLoss, sharded.Epochs[e].TrainingLoss, 1e-4 * Math.Abs(single.Epochs[e].TrainingLoss));
+            Assert.Equal(single.Epochs[e].ValidationLoss, sharded.Epochs[e].ValidationLoss, 1e-4 * Math.Abs(single.Epochs[e].ValidationLoss));
+        }
+    }
+
+    private static int[] Train(ShardTask task, bool sparse, bool mlp, int threads)
+    {
+        (TrainingHistory history, Module model) = Fit(task, sparse, mlp, threads, SmallShards);
+        Assert.True(history.EpochsRun >= 2, $"only {history.EpochsRun} epochs ran");
+        return Bits(model, history);
+    }
+
+    private static (TrainingHistory History, Module Model) Fit(ShardTask task, bool sparse, bool mlp, int threads, ShardPolicy policy)
+    {
+        Module model = Model(task, sparse, mlp);
+        var settings = new TrainerSettings
+        {
+            // Sparse rows train the linear model by plain SGD with an L2 penalty, whose decay of untouched rows is paid lazily.
+            Optimizer = sparse && !mlp ? OptimizerSettings.Sgd() : OptimizerSettings.Adam(),
+            LearningRate = sparse && !mlp ? 0.05f : 0.01f,
+            L2Regularization = 1e-3f,
+            NumberOfEpochs = 6,
+            Patience = 0,
+            BatchSize = 100,
+            ValidationFraction = 0.2f,
+            EarlyStopping = new EarlyStopping { Patience = 2 },
+            Seed = 11,
+            NumberOfThreads = threads,
+            ShardPolicy = policy,
+        };
+        TrainingResult result = new ModuleTrainer(settings).Fit(model, Loss(task), Source(task, sparse, rows: 730, weighted: task != ShardTask.Multiclass, seed: 5));
+        return (result.History, result.Model);
+    }
+}
