@@ -75,9 +75,9 @@ internal sealed class ShardWorkers : IDisposable
         Volatile.Write(ref _remaining, parts);
         long generation = (Volatile.Read(ref _claim) >> 32) + 1;
         Interlocked.Exchange(ref _claim, generation << 32); // Parts become claimable only now, after the job's fields are written.
-        foreach (Helper helper in _helpers)
+        for (int i = 0; i < Math.Min(parts - 1, _helpers.Length); i++)
         {
-            helper.Wake();
+            _helpers[i].Wake(); // Helper i + 1 takes part in jobs of more than i + 1 parts; the others may sleep.
         }
 
         RunParts(job, parts, generation);
@@ -146,16 +146,21 @@ internal sealed class ShardWorkers : IDisposable
         }
     }
 
-    /// <summary>One helper thread: polls for a new job generation, runs parts, and sleeps when no job came for <see cref="SpinTicks"/>.</summary>
+    /// <summary>
+    /// One helper thread: polls for a new job generation and runs parts of it when the job has more parts than its index (a job
+    /// of 2 parts needs one helper, not fifteen), and sleeps when no job it takes part in came for <see cref="SpinTicks"/>.
+    /// </summary>
     private sealed class Helper
     {
         private readonly ShardWorkers _owner;
+        private readonly int _index;
         private readonly SemaphoreSlim _wake = new(0);
         private int _sleeping;
 
         internal Helper(ShardWorkers owner, int index)
         {
             _owner = owner;
+            _index = index;
             var thread = new Thread(Loop) { IsBackground = true, Name = $"GdTrainer shard worker {index}" };
             thread.Start();
         }
@@ -180,41 +185,40 @@ internal sealed class ShardWorkers : IDisposable
         {
             ShardWorkers owner = _owner;
             long seen = Volatile.Read(ref owner._claim) >> 32;
+            long idleSince = Stopwatch.GetTimestamp();
             while (!owner._disposed)
             {
-                long idleSince = Stopwatch.GetTimestamp();
-                while ((Volatile.Read(ref owner._claim) >> 32) == seen)
+                long current = Volatile.Read(ref owner._claim) >> 32;
+                if (current != seen)
                 {
-                    if (owner._disposed)
+                    seen = current;
+                    IShardJob? job = Volatile.Read(ref owner._job); // Of generation `seen` or later; a later one's claims fail.
+                    int parts = Volatile.Read(ref owner._parts);
+                    if (job is not null && _index < parts)
                     {
-                        return;
+                        owner.RunParts(job, parts, seen);
+                        idleSince = Stopwatch.GetTimestamp();
                     }
 
-                    if (Stopwatch.GetTimestamp() - idleSince < SpinTicks)
-                    {
-                        Thread.SpinWait(16);
-                        continue;
-                    }
-
-                    // Announce the sleep, then look once more: a job published in between either is seen here, or its
-                    // publisher saw _sleeping == 1 and releases the semaphore.
-                    Interlocked.Exchange(ref _sleeping, 1);
-                    if ((Volatile.Read(ref owner._claim) >> 32) != seen && Interlocked.CompareExchange(ref _sleeping, 0, 1) == 1)
-                    {
-                        break;
-                    }
-
-                    _wake.Wait();
-                    idleSince = Stopwatch.GetTimestamp();
+                    continue;
                 }
 
-                seen = Volatile.Read(ref owner._claim) >> 32;
-                IShardJob? job = Volatile.Read(ref owner._job); // Of generation `seen` or later; a later one's claims fail.
-                int parts = Volatile.Read(ref owner._parts);
-                if (job is not null)
+                if (Stopwatch.GetTimestamp() - idleSince < SpinTicks)
                 {
-                    owner.RunParts(job, parts, seen);
+                    Thread.SpinWait(16);
+                    continue;
                 }
+
+                // Announce the sleep, then look once more: a job published in between either is seen here, or its publisher
+                // saw _sleeping == 1 and released the semaphore (then the wait below returns at once).
+                Interlocked.Exchange(ref _sleeping, 1);
+                if ((Volatile.Read(ref owner._claim) >> 32) != seen && Interlocked.CompareExchange(ref _sleeping, 0, 1) == 1)
+                {
+                    continue;
+                }
+
+                _wake.Wait();
+                idleSince = Stopwatch.GetTimestamp();
             }
         }
     }

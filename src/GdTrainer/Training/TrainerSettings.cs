@@ -109,7 +109,9 @@ public sealed class TrainerSettings
     /// micro-shards by its size and the model's work per row alone, and their gradients are summed in a fixed order, so using every
     /// core costs nothing in reproducibility. 1 computes the same shards one after the other on the calling thread, with no other
     /// thread. Batches too small to split (fewer than two shards of 128 rows and 2^19 row-parameters each, such as the linear model's
-    /// batches of 256) run on the calling thread whatever the setting.
+    /// batches of 256) run on the calling thread whatever the setting. The shards of a batch call the model's <c>Forward</c> and the
+    /// loss's <c>Compute</c> on several threads at once: a custom <see cref="Models.Module"/> or <see cref="Losses.Loss"/> must only read
+    /// its state there, as the library's do.
     /// </summary>
     public int? NumberOfThreads;
 

@@ -307,7 +307,8 @@ public abstract class GradientDescentTrainerOptions
     /// summed in a fixed order), so using every core costs no reproducibility. 1 trains on the calling thread alone. Batches too
     /// small to split run on one thread whatever the value: with the default 256 rows, the linear model's (its larger batches under
     /// <see cref="LearningRateSchedule.Adaptive"/> and its exact loss passes are split) and small MLPs' (an MLP of ~4,000 parameters
-    /// or more splits a batch of 256 in two).
+    /// or more splits a batch of 256 in two). The shards of a batch call <see cref="ModelFactory"/>'s module and a custom
+    /// <see cref="Loss"/> on several threads at once: they must only read their state in <c>Forward</c> and <c>Compute</c>.
     /// </summary>
     public int? NumberOfThreads;
 
