@@ -46,6 +46,45 @@ public sealed class DataParallelTrainingTests
     }
 
     [Fact]
+    public void StreamedWeightedRowsTrainBitIdenticalModelsOnOneTwoAndThreeThreads()
+    {
+        // A streamed batch is gathered into buffers the next batch reuses, and a weighted one is a new record every step: the
+        // shards' views and weights must follow both.
+        var random = new Random(8);
+        float[][] features = [.. Enumerable.Range(0, 640).Select(_ => Enumerable.Range(0, 4).Select(_ => (float)((random.NextDouble() * 2) - 1)).ToArray())];
+        float[] labels = [.. features.Select(x => (float)(Math.Sin(3 * x[0]) + (x[1] * x[2])))];
+        float[] weights = [.. features.Select(_ => (float)(0.5 + random.NextDouble()))];
+        TrainingResult Fit(int threads, float dropout, ShardPolicy policy)
+        {
+            var model = new Mlp(4, [16], 1, dropout: dropout, seed: 2);
+            return new ModuleTrainer(new TrainerSettings
+            {
+                NumberOfEpochs = 5, Patience = 0, BatchSize = 64, ValidationFraction = 0.25f, EarlyStopping = new EarlyStopping { Patience = 2 },
+                Seed = 4, NumberOfThreads = threads, ShardPolicy = policy,
+            }).Fit(model, Loss(ShardTask.Regression), new ArrayRowStream(features, labels, weights).Source(bufferRows: 200));
+        }
+
+        int[] Train(int threads)
+        {
+            TrainingResult result = Fit(threads, 0.2f, SmallShards);
+            return Bits(result.Model, result.History);
+        }
+
+        int[] one = Train(1);
+        Assert.Equal(one, Train(2));
+        Assert.Equal(one, Train(3));
+
+        // And the shards of every streamed batch weigh what they hold: without dropout, the losses are those of one shard a batch.
+        TrainingHistory sharded = Fit(2, 0f, SmallShards).History;
+        TrainingHistory whole = Fit(2, 0f, ShardPolicy.OneShard).History;
+        for (int e = 0; e < whole.EpochsRun; e++)
+        {
+            Assert.Equal(whole.Epochs[e].TrainingLoss, sharded.Epochs[e].TrainingLoss, 1e-4 * whole.Epochs[e].TrainingLoss);
+            Assert.Equal(whole.Epochs[e].ValidationLoss, sharded.Epochs[e].ValidationLoss, 1e-4 * whole.Epochs[e].ValidationLoss);
+        }
+    }
+
+    [Fact]
     public void ShardedTrainingGivesAnotherButEquallyGoodModelThanOneShardPerBatch()
     {
         // Not the same bits (the shards' sums round differently), but the same optimisation: the losses agree closely.
