@@ -85,6 +85,26 @@ public sealed class DataParallelTrainingTests
     }
 
     [Fact]
+    public void AWarmStartContinuesTheShardsDropoutMasksSoThreeEpochsThenTwoEqualFive()
+    {
+        // The masks are seeded by the step's index in the run; a warm start counts the earlier run's steps.
+        TrainingSource Rows() => Source(ShardTask.Regression, sparse: false, rows: 500, weighted: false, seed: 6);
+        TrainerSettings Settings(int epochs) => new()
+        {
+            Optimizer = OptimizerSettings.Sgd(), LearningRate = 0.02f, NumberOfEpochs = epochs, Patience = 0, BatchSize = 50,
+            Seed = 2, NumberOfThreads = 2, ShardPolicy = SmallShards,
+        };
+
+        Module once = Model(ShardTask.Regression, sparse: false, mlp: true);
+        TrainingResult five = new ModuleTrainer(Settings(5)).Fit(once, Loss(ShardTask.Regression), Rows());
+
+        Module twice = Model(ShardTask.Regression, sparse: false, mlp: true);
+        TrainingResult three = new ModuleTrainer(Settings(3)).Fit(twice, Loss(ShardTask.Regression), Rows());
+        TrainingResult two = new ModuleTrainer(Settings(2)).Fit(twice, Loss(ShardTask.Regression), Rows(), continueFrom: three.History);
+        Assert.Equal(Bits(five.Model, five.History), Bits(two.Model, two.History));
+    }
+
+    [Fact]
     public void ShardedTrainingGivesAnotherButEquallyGoodModelThanOneShardPerBatch()
     {
         // Not the same bits (the shards' sums round differently), but the same optimisation: the losses agree closely.
