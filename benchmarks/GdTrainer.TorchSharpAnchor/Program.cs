@@ -1,8 +1,10 @@
 // Issue #9's MLP epoch, engine and TorchSharp side by side in one process, so that their ratio is measured under
 // the same machine load. From the repository root:
-//   dotnet run -c Release --project benchmarks/GdTrainer.TorchSharpAnchor -- [--hidden 64,256] [--epochs 5] [--threads 1,2] [--engine-threads 1,2]
-// For each width: the engine (for each engine thread count) and TorchSharp (for each thread count) train their own
-// model from scratch for the given epochs, alternating epoch by epoch; each epoch is timed with a Stopwatch.
+//   dotnet run -c Release --project benchmarks/GdTrainer.TorchSharpAnchor -- [--hidden 64,256] [--epochs 5] [--threads 1,2] [--engine-threads 1,2] [--engine-intra-op 2]
+// For each width: the engine (for each engine thread count of its data-parallel step, the trainer's NumberOfThreads; and for
+// each --engine-intra-op count, one data-parallel thread with Autograd.IntraOpThreads at that count) and TorchSharp (for each
+// thread count) train their own model from scratch for the given epochs, alternating epoch by epoch; each epoch is timed with
+// a Stopwatch.
 // Prints each epoch, the median of epochs 2.. (epoch 1 includes JIT compilation and first touches) and the
 // held-out RMSE after the last epoch (200,000 rows of an independent seed).
 using System.Diagnostics;
@@ -15,6 +17,7 @@ int[] hidden = [64, 256];
 int epochs = 5;
 int[] threads = [1, 2];
 int[] engineThreads = [1, 2];
+int[] engineIntraOp = [];
 int rows = 1_000_000;
 for (int i = 0; i < args.Length; i++)
 {
@@ -25,6 +28,7 @@ for (int i = 0; i < args.Length; i++)
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--threads": threads = List(); break;
         case "--engine-threads": engineThreads = List(); break;
+        case "--engine-intra-op": engineIntraOp = List(); break;
         case "--rows": rows = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         default: throw new ArgumentException($"Unknown option '{args[i]}'.");
     }
@@ -39,10 +43,19 @@ Console.WriteLine($"data: {rows:N0} train + 200,000 test rows in {watch.ElapsedM
 foreach (int h in hidden)
 {
     var runs = new List<(string Name, Func<double> Epoch, Func<double> Rmse, Action Before, List<double> Times)>();
+    var engines = new List<EngineMlpEpoch>();
     foreach (int t in engineThreads)
     {
-        var engine = new EngineMlpEpoch(train, h);
-        runs.Add(($"GdTrainer, {t} thread(s)", engine.RunEpoch, () => engine.Rmse(test), () => Autograd.IntraOpThreads = t, []));
+        var engine = new EngineMlpEpoch(train, h, threads: t);
+        engines.Add(engine);
+        runs.Add(($"GdTrainer, {t} thread(s)", engine.RunEpoch, () => engine.Rmse(test), () => Autograd.IntraOpThreads = 1, []));
+    }
+
+    foreach (int t in engineIntraOp)
+    {
+        var engine = new EngineMlpEpoch(train, h, threads: 1);
+        engines.Add(engine);
+        runs.Add(($"GdTrainer, intra-op {t}", engine.RunEpoch, () => engine.Rmse(test), () => Autograd.IntraOpThreads = t, []));
     }
 
     foreach (int t in threads)
@@ -76,4 +89,8 @@ foreach (int h in hidden)
     }
 
     Console.WriteLine();
+    foreach (EngineMlpEpoch engine in engines)
+    {
+        engine.Dispose();
+    }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using GdTrainer.Losses;
 using GdTrainer.Models;
 using GdTrainer.Optimizers;
+using GdTrainer.Training;
 
 namespace GdTrainer.Benchmarks.MlpEpoch;
 
@@ -9,12 +10,15 @@ namespace GdTrainer.Benchmarks.MlpEpoch;
 using GdTrainer.Autograd;
 
 /// <summary>
-/// One epoch of the engine's MLP training the way a training loop runs it: <c>Mlp(20, [h, h], 1)</c> with ReLU,
+/// One epoch of the engine's MLP training the way the trainer runs it: <c>Mlp(20, [h, h], 1)</c> with ReLU,
 /// <see cref="AdamOptimizer"/> at 1e-3, <see cref="MeanSquaredErrorLoss"/>, batches of 256 contiguous rows
 /// (views over the data, as the trainer cuts them) visited in a new random order each epoch, and per step
-/// <c>ZeroGrad</c>, forward, loss, <c>Backward</c>, <c>Step</c> inside <c>Autograd.PooledMemory()</c>.
+/// <c>ZeroGrad</c>, the trainer's data-parallel step (<see cref="ShardedStep"/>: forward, loss and <c>Backward</c> by micro-shards
+/// on <c>threads</c> threads, each inside <c>Autograd.PooledMemory()</c>, their gradients summed in a fixed order), <c>Step</c>.
+/// A batch of 256 rows is two shards of 128 for both widths (<see cref="ShardPolicy.Default"/>), whatever the number of threads;
+/// <c>unsharded</c> keeps every batch one shard, which is the single-threaded step before sharding (what sharding costs one thread).
 /// </summary>
-public sealed class EngineMlpEpoch
+public sealed class EngineMlpEpoch : IDisposable
 {
     /// <summary>The rows of a mini-batch.</summary>
     public const int BatchSize = 256;
@@ -22,26 +26,39 @@ public sealed class EngineMlpEpoch
     private readonly Mlp _model;
     private readonly AdamOptimizer _adam;
     private readonly MeanSquaredErrorLoss _loss = new();
-    private readonly (Tensor<float> X, Tensor<float> Y)[] _batches;
+    private readonly TrainingBatch[] _batches;
     private readonly int[] _order;
     private readonly Random _shuffle;
+    private readonly ShardedStep _step;
+    private long _steps;
 
-    /// <summary>Builds the model (initialised from <paramref name="seed"/>), the optimizer and the batches over <paramref name="train"/>.</summary>
-    public EngineMlpEpoch(NonlinearRegressionData train, int hidden, int seed = 0)
+    /// <summary>Builds the model (initialised from <paramref name="seed"/>), the optimizer, the step and the batches over <paramref name="train"/>.</summary>
+    /// <param name="train">The training rows.</param>
+    /// <param name="hidden">The width of both hidden layers.</param>
+    /// <param name="seed">Seeds the initial weights and the batch order.</param>
+    /// <param name="threads">The threads of the data-parallel step (the trainer's <c>NumberOfThreads</c>); 1 uses no other thread.</param>
+    /// <param name="unsharded">Keep every batch one shard (the step before sharding).</param>
+    public EngineMlpEpoch(NonlinearRegressionData train, int hidden, int seed = 0, int threads = 1, bool unsharded = false)
     {
         ArgumentNullException.ThrowIfNull(train);
         _model = new Mlp(NonlinearRegressionData.FeatureCount, [hidden, hidden], 1, seed: seed);
         _adam = new AdamOptimizer(_model.Parameters(), learningRate: 1e-3f);
+        _step = new ShardedStep(_model, _loss, threads, seed, unsharded ? ShardPolicy.OneShard : ShardPolicy.Default);
         int rows = train.RowCount;
         int count = (rows + BatchSize - 1) / BatchSize;
-        _batches = new (Tensor<float>, Tensor<float>)[count];
+        _batches = new TrainingBatch[count];
         _order = new int[count];
         for (int b = 0; b < count; b++)
         {
             int start = b * BatchSize;
             int size = Math.Min(BatchSize, rows - start);
-            _batches[b] = (Tensor.Wrap(train.Features, start * NonlinearRegressionData.FeatureCount, [size, NonlinearRegressionData.FeatureCount]),
-                Tensor.Wrap(train.Labels, start, [size]));
+            _batches[b] = new TrainingBatch(
+                Tensor.Wrap(train.Features, start * NonlinearRegressionData.FeatureCount, [size, NonlinearRegressionData.FeatureCount]),
+                null,
+                Tensor.Wrap(train.Labels, start, [size]),
+                null,
+                size,
+                Tensor.Scalar(1f)); // The gradient of each batch's mean loss, as the plain loop of issue 9 took it.
             _order[b] = b;
         }
 
@@ -51,6 +68,9 @@ public sealed class EngineMlpEpoch
     /// <summary>The number of steps in an epoch.</summary>
     public int StepsPerEpoch => _batches.Length;
 
+    /// <summary>The threads of the data-parallel step.</summary>
+    public int Threads => _step.Threads;
+
     /// <summary>Runs one epoch; returns the mean of the batch losses.</summary>
     public double RunEpoch()
     {
@@ -58,23 +78,17 @@ public sealed class EngineMlpEpoch
         double total = 0;
         foreach (int b in _order)
         {
-            (Tensor<float> x, Tensor<float> y) = _batches[b];
-            using (Autograd.PooledMemory())
-            {
-                _adam.ZeroGrad();
-                Tensor<float> loss = _loss.Compute(_model.Forward(x), y);
-                loss.Backward();
-                _adam.Step();
-                total += loss.Item();
-            }
+            _adam.ZeroGrad();
+            total += _step.Train(_batches[b], _steps++);
+            _adam.Step();
         }
 
         return total / _batches.Length;
     }
 
     /// <summary>
-    /// Runs one epoch like <see cref="RunEpoch"/> and adds the time spent in each phase (zero-grad, forward,
-    /// loss, backward, optimizer step, the rest) to <paramref name="phases"/>, in Stopwatch ticks.
+    /// Runs one epoch of the plain single-threaded loop (one shard a batch, on this thread, as before sharding) and adds the time
+    /// spent in each phase (zero-grad, forward, loss, backward, optimizer step, the rest) to <paramref name="phases"/>, in Stopwatch ticks.
     /// </summary>
     public void RunEpochTimed(long[] phases)
     {
@@ -82,7 +96,7 @@ public sealed class EngineMlpEpoch
         _shuffle.Shuffle(_order);
         foreach (int b in _order)
         {
-            (Tensor<float> x, Tensor<float> y) = _batches[b];
+            (Tensor<float> x, Tensor<float> y) = (_batches[b].Features!, _batches[b].Labels);
             long t0 = Stopwatch.GetTimestamp();
             using (Autograd.PooledMemory())
             {
@@ -135,4 +149,7 @@ public sealed class EngineMlpEpoch
 
         return Math.Sqrt(sum / test.RowCount);
     }
+
+    /// <summary>Ends the step's helper threads.</summary>
+    public void Dispose() => _step.Dispose();
 }

@@ -22,11 +22,12 @@ public static class ClassifyCommand
     public const string Name = "classify";
 
     /// <summary>The options, for the usage text.</summary>
-    public const string Usage = "classify [--data-dir ../shared/data] [--set all|adult|breast-cancer|iris|mnist|detox] [--seed 42] [--repeats 3] [--folds 5 (0: no cross-validation)] [--no-lightgbm] [--linear-only] [--tolerance T] [--optimizer sgd|adam] [--learning-rate R] [--batch-size 256] [--l2 L (default: the trainer's rule)]";
+    public const string Usage = "classify [--data-dir ../shared/data] [--set all|adult|breast-cancer|iris|mnist|detox] [--seed 42] [--repeats 3] [--folds 5 (0: no cross-validation)] [--no-lightgbm] [--linear-only] [--tolerance T] [--optimizer sgd|adam] [--learning-rate R] [--batch-size 256] [--l2 L (default: the trainer's rule)] [--threads N (NumberOfThreads of our trainers; default every core)]";
 
     private static GradientDescentBinaryTrainer.Options s_linear = new();
     private static bool s_linearOnly;
     private static int s_folds;
+    private static int? s_threads;
 
     /// <summary>Runs the command.</summary>
     public static int Run(CommandLineOptions options, TextWriter output)
@@ -47,6 +48,7 @@ public static class ClassifyCommand
         string? rate = options.GetString("--learning-rate", null);
         int batch = options.GetInt32("--batch-size", 256, minimum: 1);
         string? l2 = options.GetString("--l2", null);
+        s_threads = options.GetFlag("--threads") ? options.GetInt32("--threads", 0, minimum: 1) : null;
         options.EnsureAllUsed();
         s_linear = new GradientDescentBinaryTrainer.Options
         {
@@ -55,6 +57,7 @@ public static class ClassifyCommand
             LearningRate = rate is null ? null : float.Parse(rate, CultureInfo.InvariantCulture),
             BatchSize = batch,
             L2Regularization = l2 is null ? null : float.Parse(l2, CultureInfo.InvariantCulture),
+            NumberOfThreads = s_threads,
         };
         if (!Directory.Exists(directory))
         {
@@ -132,7 +135,7 @@ public static class ClassifyCommand
             output.WriteLine($"adult.txt: {Rows(train)} training rows, {Rows(test)} test rows, {FeatureCount(train)} features (80/20 split, seed {seed})");
             BinaryHeader();
             Binary("GradientDescent linear", () => mlContext.BinaryClassification.Trainers.GradientDescent(s_linear), train, test);
-            Binary("GradientDescent MLP [32]", () => mlContext.BinaryClassification.Trainers.GradientDescent(new GradientDescentBinaryTrainer.Options { HiddenLayers = [32], NumberOfEpochs = 30, ValidationFraction = 0.1f, EarlyStopping = new Training.EarlyStopping { Patience = 3 } }), train, test);
+            Binary("GradientDescent MLP [32]", () => mlContext.BinaryClassification.Trainers.GradientDescent(new GradientDescentBinaryTrainer.Options { NumberOfThreads = s_threads, HiddenLayers = [32], NumberOfEpochs = 30, ValidationFraction = 0.1f, EarlyStopping = new Training.EarlyStopping { Patience = 3 } }), train, test);
             Binary("LbfgsLogisticRegression", () => mlContext.BinaryClassification.Trainers.LbfgsLogisticRegression(), train, test);
             Binary("SdcaLogisticRegression", () => mlContext.BinaryClassification.Trainers.SdcaLogisticRegression(), train, test);
             if (lightGbm)
@@ -164,7 +167,7 @@ public static class ClassifyCommand
         private (string, Func<IEstimator<ITransformer>>)[] BreastCancerTrainers() =>
         [
             ("GradientDescent linear", () => mlContext.BinaryClassification.Trainers.GradientDescent(CopyOfLinear())),
-            ("GradientDescent MLP [16]", () => mlContext.BinaryClassification.Trainers.GradientDescent(new GradientDescentBinaryTrainer.Options { HiddenLayers = [16], NumberOfEpochs = 100 })),
+            ("GradientDescent MLP [16]", () => mlContext.BinaryClassification.Trainers.GradientDescent(new GradientDescentBinaryTrainer.Options { NumberOfThreads = s_threads, HiddenLayers = [16], NumberOfEpochs = 100 })),
             ("LbfgsLogisticRegression", () => mlContext.BinaryClassification.Trainers.LbfgsLogisticRegression()),
             ("SdcaLogisticRegression", () => mlContext.BinaryClassification.Trainers.SdcaLogisticRegression()),
         ];
@@ -203,7 +206,7 @@ public static class ClassifyCommand
             (string, Func<IEstimator<ITransformer>>)[] trainers =
             [
                 ("GradientDescent linear", () => mlContext.MulticlassClassification.Trainers.GradientDescent(LinearMulticlass())),
-                ("GradientDescent MLP [16]", () => mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { HiddenLayers = [16], NumberOfEpochs = 300 })),
+                ("GradientDescent MLP [16]", () => mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { NumberOfThreads = s_threads, HiddenLayers = [16], NumberOfEpochs = 300 })),
                 ("SdcaMaximumEntropy", () => mlContext.MulticlassClassification.Trainers.SdcaMaximumEntropy()),
                 ("LbfgsMaximumEntropy", () => mlContext.MulticlassClassification.Trainers.LbfgsMaximumEntropy()),
             ];
@@ -228,7 +231,7 @@ public static class ClassifyCommand
             (string, Func<IEstimator<ITransformer>>)[] trainers =
             [
                 ("GradientDescent linear", () => mlContext.MulticlassClassification.Trainers.GradientDescent(LinearMulticlass())),
-                ("GradientDescent MLP [64]", () => mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { HiddenLayers = [64], NumberOfEpochs = 100 })),
+                ("GradientDescent MLP [64]", () => mlContext.MulticlassClassification.Trainers.GradientDescent(new GradientDescentMulticlassTrainer.Options { NumberOfThreads = s_threads, HiddenLayers = [64], NumberOfEpochs = 100 })),
                 ("SdcaMaximumEntropy", () => mlContext.MulticlassClassification.Trainers.SdcaMaximumEntropy()),
                 ("LbfgsMaximumEntropy", () => mlContext.MulticlassClassification.Trainers.LbfgsMaximumEntropy()),
             ];
@@ -310,11 +313,13 @@ public static class ClassifyCommand
         private static GradientDescentBinaryTrainer.Options CopyOfLinear() => new()
         {
             ConvergenceTolerance = s_linear.ConvergenceTolerance, Optimizer = s_linear.Optimizer, LearningRate = s_linear.LearningRate, BatchSize = s_linear.BatchSize, L2Regularization = s_linear.L2Regularization,
+            NumberOfThreads = s_threads,
         };
 
         private static GradientDescentMulticlassTrainer.Options LinearMulticlass() => new()
         {
             ConvergenceTolerance = s_linear.ConvergenceTolerance, Optimizer = s_linear.Optimizer, LearningRate = s_linear.LearningRate, BatchSize = s_linear.BatchSize, L2Regularization = s_linear.L2Regularization,
+            NumberOfThreads = s_threads,
         };
 
         /// <summary>The path, or a clear error when the shared data file is not there.</summary>

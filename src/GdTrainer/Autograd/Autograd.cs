@@ -23,6 +23,9 @@ public static class Autograd
     /// rows or columns between the caller and helper threads that spin briefly between products (as OpenMP does)
     /// and then sleep (more threads than cores only oversubscribe them); the result is bit-identical for every setting (each output element is summed in the same order).
     /// Process-wide; while one thread uses the helpers, products on other threads run single-threaded.
+    /// The trainers' data-parallel step (<see cref="Training.TrainerSettings.NumberOfThreads"/>) uses more threads another way, by
+    /// splitting each batch into micro-shards; do not combine the two (both compete for the same cores). This path is kept
+    /// alongside until both are measured on a quiet machine (docs/benchmarks.md, "Issue 20: training on both cores").
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
     public static int IntraOpThreads

@@ -55,6 +55,14 @@ internal sealed class SparseRows
     /// <summary>The value of each stored entry (of the whole matrix).</summary>
     internal ReadOnlySpan<float> Values => _values;
 
+    /// <summary>The rows <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 of these rows, sharing their arrays (a micro-shard of a batch).</summary>
+    internal SparseRows Slice(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, RowCount - start);
+        return new SparseRows(ColumnCount, count, _rowStarts, _firstRow + start, _indices, _values, Offsets);
+    }
+
     /// <summary>
     /// The columns of the batch's entries, with repeats: the rows of a weight matrix a product with the batch reads, and the only
     /// rows its gradient touches.

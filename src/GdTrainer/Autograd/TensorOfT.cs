@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace GdTrainer.Autograd;
@@ -252,6 +254,17 @@ public sealed partial class Tensor<T>
     /// </summary>
     internal Span<T> SparseGradientTarget(ReadOnlySpan<int> rows, int rowLength)
     {
+        if (typeof(T) == typeof(float) && GradientSink.Current is { } sink)
+        {
+            return MemoryMarshal.Cast<float, T>(sink.SparseTarget(Unsafe.As<Tensor<float>>(this), rows, rowLength));
+        }
+
+        return OwnSparseGradientTarget(rows, rowLength);
+    }
+
+    /// <summary><see cref="SparseGradientTarget"/> without a <see cref="GradientSink"/>: always this leaf's own <see cref="Grad"/>.</summary>
+    internal Span<T> OwnSparseGradientTarget(ReadOnlySpan<int> rows, int rowLength)
+    {
         _grad ??= new Tensor<T>(new T[Length], _shape);
         _gradientRows ??= new GradientRows(Length / rowLength, rowLength);
         _gradientRows.Mark(rows);
@@ -314,15 +327,19 @@ public sealed partial class Tensor<T>
 
     /// <summary>
     /// Where backward adds this tensor's gradient: <see cref="Grad"/> for a leaf (created on first
-    /// use), the producing node's pooled buffer for an intermediate result.
+    /// use), or the current <see cref="GradientSink"/>'s buffer for it while a micro-shard of a training step runs on this
+    /// thread; the producing node's pooled buffer for an intermediate result.
     /// </summary>
     internal Span<T> GradientTarget()
     {
         if (GradFn is null)
         {
-            _grad ??= new Tensor<T>(new T[Length], _shape);
-            _gradientRows?.MarkDense();
-            return _grad.Data;
+            if (typeof(T) == typeof(float) && GradientSink.Current is { } sink)
+            {
+                return MemoryMarshal.Cast<float, T>(sink.Target(Unsafe.As<Tensor<float>>(this)));
+            }
+
+            return OwnGradientTarget();
         }
 
         if (GradFn.GradientBuffer is null)
@@ -334,6 +351,39 @@ public sealed partial class Tensor<T>
 
         return GradFn.GradientBuffer.AsSpan(0, Length);
     }
+
+    /// <summary>A leaf's own <see cref="Grad"/> as the target of a dense write (created on first use), whatever sink is current.</summary>
+    internal Span<T> OwnGradientTarget()
+    {
+        _grad ??= new Tensor<T>(new T[Length], _shape);
+        _gradientRows?.MarkDense();
+        return _grad.Data;
+    }
+
+    /// <summary>
+    /// Rows <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 of a rank-1 or rank-2 tensor, as a new
+    /// leaf over the same memory that records nothing (a micro-shard of a batch of data; not for parameters, whose views share their
+    /// version counter through <see cref="CreateView"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The rows are not inside the tensor, or it has rank 0.</exception>
+    internal Tensor<T> RowRange(int start, int count)
+    {
+        if (Rank == 0 || start < 0 || count < 0 || start + count > _shape[0])
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), $"Rows {start} .. {start + count - 1} are not inside {Describe()}.");
+        }
+
+        int columns = Rank == 2 ? _shape[1] : 1;
+        int[] shape = Rank == 2 ? [count, columns] : [count];
+        return new Tensor<T>(_data, _offset + (start * columns), shape, count * columns, null, null, _poolFrame, _poolGeneration);
+    }
+
+    /// <summary>
+    /// Gives the tensor the version counter it would share with a first view now, so that threads that take views of it at the
+    /// same time (a micro-shard's forward pass reshaping a parameter) do not each create one: call it before reading a parameter
+    /// from several threads. In-place changes then bump the shared counter, as they would after a first view.
+    /// </summary>
+    internal void ShareVersion() => _sharedVersion ??= new SharedVersion(_ownVersion);
 
     internal void EnsureInPlaceAllowed(string operation)
     {

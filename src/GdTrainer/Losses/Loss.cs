@@ -28,6 +28,12 @@ using GdTrainer.Autograd;
 /// (<see cref="Tensor{T}.Abs"/>, <see cref="Tensor{T}.Exp"/>, <see cref="Tensor{T}.Sum()"/>, ...); autograd
 /// differentiates it, so no backward code is needed. The built-in losses are single fused graph nodes.
 /// </para>
+/// <para>
+/// The trainers call <see cref="Compute"/> for the micro-shards of a batch on several threads at once
+/// (<see cref="Training.TrainerSettings.NumberOfThreads"/>), each on its own rows: keep it free of state it changes, as the
+/// built-in losses are, and make it a (weighted) mean over the rows, so that the shards' losses, weighted by their shares of the
+/// batch's weight, add up to the batch's.
+/// </para>
 /// </remarks>
 public abstract class Loss
 {

@@ -18,6 +18,11 @@ using GdTrainer.Models.Records;
 /// <c>[256, 64]</c> mask this way measured 127 µs against 461 µs with a seeded <see cref="Random"/>'s
 /// <c>NextDouble</c> per element (whose legacy algorithm .NET keeps for seeded instances): 3.6x, Release
 /// build, best of 40 rounds on the shared 2-core machine under load, so the absolute numbers are high.
+/// <para>
+/// Inside a training step of <see cref="Training.ModuleTrainer"/> (and the ML.NET trainers) the seed comes from the step's
+/// micro-shard instead (<see cref="DropoutSeeds"/>: derived from the trainer's seed, the step and the shard), so that the masks,
+/// and the trained model, are the same for any number of threads; the layer's generator is then not drawn from.
+/// </para>
 /// </remarks>
 public sealed class Dropout : Module
 {
@@ -58,7 +63,8 @@ public sealed class Dropout : Module
 
         // The mask is an operation's intermediate: pooled inside Autograd.PooledMemory(), fresh otherwise.
         float[] mask = TensorMemory<float>.Allocate(input.Length);
-        FillMask(mask, unchecked((ulong)_generator.NextInt64(long.MinValue, long.MaxValue)), _dropThreshold, _scale);
+        ulong seed = DropoutSeeds.Current is { } shard ? shard.Next() : unchecked((ulong)_generator.NextInt64(long.MinValue, long.MaxValue));
+        FillMask(mask, seed, _dropThreshold, _scale);
         return input.Multiply(Tensor.Wrap(mask, input.Shape));
     }
 

@@ -16,7 +16,10 @@ using GdTrainer.Models.Records;
 /// its children with <see cref="RegisterModule"/> in its constructor; <see cref="NamedParameters"/> then lists the
 /// module's own parameters first, then each child's (recursively), in registration order, with
 /// PyTorch's qualified keys (<c>"0.weight"</c>, <c>"layers.2.bias"</c>), and <see cref="NamedBuffers"/> the buffers likewise.
-/// Modules are not thread-safe.
+/// Modules are not thread-safe for changes (registration, mode, loading parameters), but the trainers run the forward passes of a
+/// batch's micro-shards on several threads at once (<see cref="Training.TrainerSettings.NumberOfThreads"/>): a forward pass must
+/// only read the module's parameters and state, as the library's modules do (<see cref="Dropout"/> takes its masks from the
+/// shard's seeds there).
 /// </remarks>
 public abstract class Module
 {

@@ -1,13 +1,13 @@
 namespace GdTrainer.Training;
 
-using GdTrainer.Autograd;
 using GdTrainer.Losses;
 using GdTrainer.Models;
 using GdTrainer.Optimizers;
 
 /// <summary>
 /// Runs epochs of mini-batch gradient descent over a <see cref="TrainingSource"/> with any <see cref="Module"/>,
-/// <see cref="Loss"/> and <see cref="Optimizer"/>. It never sets the learning rate: the run's one scheduler does
+/// <see cref="Loss"/> and <see cref="Optimizer"/>, each step's forward and backward passes by the micro-shards of a
+/// <see cref="ShardedStep"/> (on one thread or several, the same bits). It never sets the learning rate: the run's one scheduler does
 /// (<see cref="ScheduleStepper"/>), or the rate stays the one the optimizer was created with.
 /// </summary>
 /// <remarks>
@@ -33,28 +33,29 @@ internal sealed class EpochRunner
     private const int EvaluationChunkRows = 8192;
 
     private readonly Module _model;
-    private readonly Loss _loss;
     private readonly Optimizer _optimizer;
     private readonly TrainingSource _source;
     private readonly FastRandom? _random;
     private readonly ScheduleStepper _schedule;
     private readonly float? _maxGradientNorm;
     private readonly bool _hasTrainingOnlyLayers;
+    private readonly ShardedStep _step;
     private BatchPlan _plan;
+    private long _stepIndex;
     private float _stepLearningRate = float.NaN;
 
     /// <param name="model">The model to train.</param>
-    /// <param name="loss">The loss.</param>
     /// <param name="optimizer">The optimizer.</param>
     /// <param name="source">The training rows, already shuffled and transformed as trained.</param>
     /// <param name="batchSize">Rows per step (at most the row count is used).</param>
     /// <param name="random">Shuffles the batch order every epoch, or null to keep it.</param>
     /// <param name="schedule">The run's scheduler, stepped after every step or epoch as it asks.</param>
     /// <param name="maxGradientNorm">Clip the gradient's global 2-norm to this before every step, or null.</param>
-    internal EpochRunner(Module model, Loss loss, Optimizer optimizer, TrainingSource source, int batchSize, FastRandom? random, ScheduleStepper schedule, float? maxGradientNorm)
+    /// <param name="step">Computes each batch's forward and backward passes, and the loss passes, by micro-shards (on its threads).</param>
+    internal EpochRunner(Module model, Optimizer optimizer, TrainingSource source, int batchSize, FastRandom? random, ScheduleStepper schedule, float? maxGradientNorm, ShardedStep step)
     {
+        _step = step;
         _model = model;
-        _loss = loss;
         _optimizer = optimizer;
         _source = source;
         _random = random;
@@ -120,6 +121,7 @@ internal sealed class EpochRunner
                 _schedule.AfterStep();
             }
 
+            _stepIndex += _plan.Count;
             _schedule.AfterEpoch(epoch.HasValidationLoss ? epoch.ValidationLoss : epoch.TrainingLoss);
         }
     }
@@ -154,22 +156,15 @@ internal sealed class EpochRunner
             TrainingBatch batch = _plan[step];
             _stepLearningRate = RateInEffect;
             _optimizer.ZeroGrad();
-            float value;
-            using (Autograd.PooledMemory())
+            double value = _step.Train(batch, _stepIndex++);
+            if (!double.IsFinite(value))
             {
-                Tensor<float> loss = _loss.Compute(Predict(batch), batch.Labels, batch.Weights);
-                value = loss.Item();
-                if (!float.IsFinite(value))
-                {
-                    throw TrainingErrors.Diverged(epoch, $"the training loss became {value}", CurrentLearningRate, l2Regularization);
-                }
-
-                loss.Backward(batch.GradientScale);
+                throw TrainingErrors.Diverged(epoch, $"the training loss became {(float)value}", CurrentLearningRate, l2Regularization);
             }
 
             if (float.IsNaN(InitialLoss))
             {
-                InitialLoss = value;
+                InitialLoss = (float)value;
             }
 
             if (_maxGradientNorm is { } maxNorm)
@@ -180,7 +175,7 @@ internal sealed class EpochRunner
             _optimizer.Step();
             _schedule.AfterStep();
             weightedLossSum += value * batch.TotalWeight;
-            weightedSquareSum += (double)value * value * batch.TotalWeight;
+            weightedSquareSum += value * value * batch.TotalWeight;
             weightSum += batch.TotalWeight;
         }
 
@@ -208,10 +203,9 @@ internal sealed class EpochRunner
     internal double EvaluateLoss(TrainingSource source) => MeasureLoss(source.Plan(EvaluationChunkRows));
 
     /// <summary>
-    /// The loss of the current model over all batches of <paramref name="plan"/> (without recording a graph). For the linear
-    /// model and the mean squared error it is computed in double, predictions included: near the optimum the float
-    /// computation's rounding (~5e-9 relative on a few hundred rows) hides the improvements the convergence rule must see to
-    /// bring the weights within 1e-4 of the optimum.
+    /// The loss of the current model over all batches of <paramref name="plan"/> (without recording a graph), each batch by the
+    /// micro-shards of <see cref="ShardedStep.Evaluate"/> summed in a fixed order. For the linear model and the mean squared error
+    /// it is computed in double, predictions included (<see cref="LinearSquaredError"/>).
     /// </summary>
     private double MeasureLoss(BatchPlan plan)
     {
@@ -221,25 +215,11 @@ internal sealed class EpochRunner
         _model.Eval();
         try
         {
-            using (Autograd.NoGrad())
+            for (int step = 0; step < plan.Count; step++)
             {
-                for (int step = 0; step < plan.Count; step++)
-                {
-                    TrainingBatch batch = plan[step];
-                    if (_loss is MeanSquaredErrorLoss && _model is LinearModel linear)
-                    {
-                        weightedLossSum += SquaredErrorInDouble(linear, batch);
-                    }
-                    else
-                    {
-                        using (Autograd.PooledMemory())
-                        {
-                            weightedLossSum += _loss.Compute(Predict(batch), batch.Labels, batch.Weights).Item() * batch.TotalWeight;
-                        }
-                    }
-
-                    weightSum += batch.TotalWeight;
-                }
+                TrainingBatch batch = plan[step];
+                weightedLossSum += _step.Evaluate(batch);
+                weightSum += batch.TotalWeight;
             }
         }
         finally
@@ -248,72 +228,5 @@ internal sealed class EpochRunner
         }
 
         return weightedLossSum / weightSum;
-    }
-
-    /// <summary>The model's output for a batch, as <c>[n]</c> when it has one output per row (a <c>[n, 1]</c> output is reshaped).</summary>
-    private Tensor<float> Predict(TrainingBatch batch)
-    {
-        Tensor<float> output = batch.SparseFeatures is { } sparse ? _model.ForwardSparse(sparse) : _model.Forward(batch.Features!);
-        return output.Rank == 2 && output.Shape[1] == 1 ? output.Reshape(output.Shape[0]) : output;
-    }
-
-    /// <summary><c>sum(w_i (b + x_i . weights - y_i)^2)</c> over the batch, in double.</summary>
-    private static double SquaredErrorInDouble(LinearModel model, TrainingBatch batch)
-    {
-        ReadOnlySpan<float> weights = model.Weights.Data;
-        double bias = model.Bias.Data[0];
-        if (batch.SparseFeatures is { } sparse)
-        {
-            return SparseSquaredErrorInDouble(weights, bias, sparse, batch);
-        }
-
-        ReadOnlySpan<float> x = batch.Features!.Data;
-        ReadOnlySpan<float> y = batch.Labels.Data;
-        ReadOnlySpan<float> w = batch.Weights is null ? default : batch.Weights.Data;
-        int d = weights.Length;
-        double sum = 0;
-        for (int i = 0; i < y.Length; i++)
-        {
-            double residual = bias - y[i];
-            ReadOnlySpan<float> row = x.Slice(i * d, d);
-            for (int j = 0; j < d; j++)
-            {
-                residual += (double)row[j] * weights[j];
-            }
-
-            sum += (w.IsEmpty ? 1.0 : w[i]) * residual * residual;
-        }
-
-        return sum;
-    }
-
-    private static double SparseSquaredErrorInDouble(ReadOnlySpan<float> weights, double bias, SparseRows x, TrainingBatch batch)
-    {
-        ReadOnlySpan<float> y = batch.Labels.Data;
-        ReadOnlySpan<float> w = batch.Weights is null ? default : batch.Weights.Data;
-        ReadOnlySpan<int> starts = x.RowStarts;
-        ReadOnlySpan<int> indices = x.Indices;
-        ReadOnlySpan<float> values = x.Values;
-        if (x.Offsets is { } offsets)
-        {
-            for (int c = 0; c < offsets.Columns.Length; c++)
-            {
-                bias -= (double)offsets.Values[c] * weights[offsets.Columns[c]];
-            }
-        }
-
-        double sum = 0;
-        for (int i = 0; i < y.Length; i++)
-        {
-            double residual = bias - y[i];
-            for (int p = starts[i]; p < starts[i + 1]; p++)
-            {
-                residual += (double)values[p] * weights[indices[p]];
-            }
-
-            sum += (w.IsEmpty ? 1.0 : w[i]) * residual * residual;
-        }
-
-        return sum;
     }
 }

@@ -130,7 +130,8 @@ public sealed class ModuleTrainer
         Optimizer optimizer = optimizerSettings.Create(ParameterGroups(model, settings.L2Regularization), learningRate);
         int stepsPerEpoch = (trainingRows + batchSize - 1) / batchSize;
         ScheduleStepper schedule = CreateSchedule(optimizer, settings, stepsPerEpoch, derivedRate, learningRate);
-        var runner = new EpochRunner(model, loss, optimizer, training, batchSize, random, schedule, settings.MaxGradientNorm);
+        using var step = new ShardedStep(model, loss, settings.ThreadCount, settings.Seed, settings.ShardPolicy, settings.Communicator);
+        var runner = new EpochRunner(model, optimizer, training, batchSize, random, schedule, settings.MaxGradientNorm, step);
         if (settings.Logger is { } logger)
         {
             TrainingLog.TrainingStarted(logger, model.Describe(), trainingRows, training.FeatureCount, validation?.RowCount ?? 0, settings.NumberOfEpochs, batchSize,

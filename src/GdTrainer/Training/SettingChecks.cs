@@ -86,6 +86,15 @@ internal static class SettingChecks
         }
     }
 
+    internal static void NumberOfThreads(int? threads)
+    {
+        if (threads is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NumberOfThreads), threads, string.Create(CultureInfo.InvariantCulture,
+                $"NumberOfThreads must be at least 1 (1 trains on the calling thread alone), or null for every core ({Environment.ProcessorCount} on this machine), but was {threads}."));
+        }
+    }
+
     /// <summary>The schedule is defined, and a scheduler object is not combined with the cosine schedule (both would set the rate).</summary>
     internal static void Schedules(LearningRateSchedule? schedule, SchedulerSettings? scheduler)
     {

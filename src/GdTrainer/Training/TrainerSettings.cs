@@ -102,6 +102,19 @@ public sealed class TrainerSettings
     /// <summary>Cancels training between mini-batches; once an epoch has finished, the model trained so far comes back with <see cref="TrainingStopReason.Cancelled"/>. Default: none.</summary>
     public CancellationToken CancellationToken;
 
+    /// <summary>
+    /// The threads a training step and a loss pass use, the calling thread included (at least 1; ML.NET's name on SDCA, L-BFGS and
+    /// LightGbm). Default: null, every logical processor of the machine (<see cref="Environment.ProcessorCount"/>, which respects a
+    /// container's CPU limit), as those trainers do. The trained model does not depend on it, bit for bit: each batch is cut into
+    /// micro-shards by its size and the model's work per row alone, and their gradients are summed in a fixed order, so using every
+    /// core costs nothing in reproducibility. 1 computes the same shards one after the other on the calling thread, with no other
+    /// thread. Batches too small to split (fewer than two shards of 128 rows and 2^19 row-parameters each, such as the linear model's
+    /// batches of 256) run on the calling thread whatever the setting. The shards of a batch call the model's <c>Forward</c> and the
+    /// loss's <c>Compute</c> on several threads at once: a custom <see cref="Models.Module"/> or <see cref="Losses.Loss"/> must only read
+    /// its state there, as the library's do.
+    /// </summary>
+    public int? NumberOfThreads;
+
     /// <summary>The factor by which <see cref="Optimizers.LearningRateSchedule.Adaptive"/> grows the batch at a plateau.</summary>
     internal const int AdaptiveFactor = 10;
 
@@ -110,6 +123,15 @@ public sealed class TrainerSettings
 
     /// <summary>Receives the logged epochs and the run's events besides <see cref="Logger"/> (the ML.NET trainers' <c>MLContext.Log</c>).</summary>
     internal ITrainingObserver? Observer;
+
+    /// <summary>How batches are cut into micro-shards: <see cref="ShardPolicy.Default"/> unless a test or a benchmark sets another.</summary>
+    internal ShardPolicy ShardPolicy = ShardPolicy.Default;
+
+    /// <summary>The ranks this process trains with (each computes its block of every batch's shards), or null for this process alone.</summary>
+    internal IShardCommunicator? Communicator;
+
+    /// <summary>The threads <see cref="NumberOfThreads"/> resolves to.</summary>
+    internal int ThreadCount => NumberOfThreads ?? Environment.ProcessorCount;
 
     /// <summary>The number of rows <see cref="ValidationFraction"/> holds out of <paramref name="rowCount"/> (0 when it is 0).</summary>
     internal int ValidationRowsOf(int rowCount) => ValidationFraction > 0f ? Math.Max(1, (int)Math.Round(ValidationFraction * rowCount)) : 0;
@@ -132,6 +154,7 @@ public sealed class TrainerSettings
         SettingChecks.ValidationFraction(ValidationFraction);
         SettingChecks.LossLoggingInterval(LossLoggingInterval);
         SettingChecks.Schedules(LearningRateSchedule, LearningRateScheduler);
+        SettingChecks.NumberOfThreads(NumberOfThreads);
         EarlyStopping?.Validate();
     }
 
@@ -140,5 +163,5 @@ public sealed class TrainerSettings
         $"Optimizer {Optimizer?.Name ?? "Adam"}, LearningRate {(LearningRate is { } rate ? rate.ToString("G6", CultureInfo.InvariantCulture) : "derived or the optimizer's default")}, LearningRateSchedule {LearningRateSchedule}, " +
         $"LearningRateScheduler {LearningRateScheduler?.Name ?? "none"}, NumberOfEpochs {NumberOfEpochs}, ConvergenceTolerance {ConvergenceTolerance:G3}, Patience {Patience}, BatchSize {BatchSize}, " +
         $"Shuffle {Shuffle}, Seed {Seed}, L2Regularization {L2Regularization:G3}, MaxGradientNorm {(MaxGradientNorm is { } norm ? norm.ToString("G3", CultureInfo.InvariantCulture) : "none")}, ValidationFraction {ValidationFraction:G3}, " +
-        $"EarlyStopping {(EarlyStopping is { } stop ? $"patience {stop.Patience}" : "none")}");
+        $"EarlyStopping {(EarlyStopping is { } stop ? $"patience {stop.Patience}" : "none")}, NumberOfThreads {ThreadCount}");
 }

@@ -303,6 +303,18 @@ public abstract class GradientDescentTrainerOptions
     /// <summary>Cancels training between mini-batches (and while reading) with an <see cref="OperationCanceledException"/>. Default: none.</summary>
     public CancellationToken CancellationToken;
 
+    /// <summary>
+    /// The threads a training step uses, the calling thread included (at least 1), as on ML.NET's SDCA, L-BFGS and LightGbm.
+    /// Default: null, every logical processor (<see cref="Environment.ProcessorCount"/>), as those trainers do: the trained model is
+    /// bit-identical for every value (each batch is cut into micro-shards by its size and the model alone, and their gradients are
+    /// summed in a fixed order), so using every core costs no reproducibility. 1 trains on the calling thread alone. Batches too
+    /// small to split run on one thread whatever the value: with the default 256 rows, the linear model's (its larger batches under
+    /// <see cref="LearningRateSchedule.Adaptive"/> and its exact loss passes are split) and small MLPs' (an MLP of ~4,000 parameters
+    /// or more splits a batch of 256 in two). The shards of a batch call <see cref="ModelFactory"/>'s module and a custom
+    /// <see cref="Loss"/> on several threads at once: they must only read their state in <c>Forward</c> and <c>Compute</c>.
+    /// </summary>
+    public int? NumberOfThreads;
+
     /// <summary>A shallow copy (the pluggable objects are shared; they are immutable or used only to create new objects).</summary>
     internal virtual GradientDescentTrainerOptions Clone()
     {
@@ -365,6 +377,7 @@ public abstract class GradientDescentTrainerOptions
 
         SettingChecks.MaxGradientNorm(MaxGradientNorm);
         SettingChecks.ValidationFraction(ValidationFraction ?? 0f);
+        SettingChecks.NumberOfThreads(NumberOfThreads);
         EarlyStopping?.Validate();
         SettingChecks.Schedules(LearningRateSchedule, LearningRateScheduler);
         SettingChecks.LossLoggingInterval(LossLoggingInterval);

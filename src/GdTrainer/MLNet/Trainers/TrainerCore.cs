@@ -151,6 +151,7 @@ internal sealed class TrainerCore
             LossLoggingInterval = _options.LossLoggingInterval,
             Logger = logger,
             CancellationToken = _options.CancellationToken,
+            NumberOfThreads = _options.NumberOfThreads,
             Observer = channel is null ? null : new ChannelObserver(channel),
         };
         if (sparse && !hasValidationData && _options.ValidationFraction is null && _options.EarlyStopping is null)

@@ -24,6 +24,8 @@ public sealed class TrainerOptionTests
         { "MaxGradientNorm infinite", o => o.MaxGradientNorm = float.PositiveInfinity, nameof(Options.MaxGradientNorm), "but was Infinity" },
         { "EarlyStopping.Patience 0", o => o.EarlyStopping = new EarlyStopping { Patience = 0 }, "Patience", "EarlyStopping.Patience must be at least 1" },
         { "EarlyStopping.MinDelta negative", o => o.EarlyStopping = new EarlyStopping { MinDelta = -1f }, "MinDelta", "EarlyStopping.MinDelta" },
+        { "NumberOfThreads 0", o => o.NumberOfThreads = 0, nameof(Options.NumberOfThreads), "but was 0" },
+        { "NumberOfThreads negative", o => o.NumberOfThreads = -1, nameof(Options.NumberOfThreads), "but was -1" },
         { "Activation undefined", o => { o.HiddenLayers = [4]; o.Activation = (GdTrainer.Models.Activation)99; }, nameof(Options.Activation), "but was 99" },
     };
 
