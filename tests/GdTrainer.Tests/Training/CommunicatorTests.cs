@@ -148,7 +148,7 @@ public sealed class CommunicatorTests
             Assert.Equal([1], error.FailedRanks);
             Assert.Equal(rank, error.Rank);
             Assert.Contains("rank 1 did not take part", error.Message, StringComparison.Ordinal);
-            Assert.Contains("all-gather #2", error.Message, StringComparison.Ordinal);
+            Assert.Contains("all-reduce #2", error.Message, StringComparison.Ordinal);
             Assert.Contains("last collective was barrier #1", error.Message, StringComparison.Ordinal);
             Assert.InRange(elapsed[rank], Short, Short + TimeSpan.FromSeconds(5));
         }

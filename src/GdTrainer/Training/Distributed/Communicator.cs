@@ -78,9 +78,7 @@ public abstract class Communicator : IDisposable
                 $"Rank {Rank} of {Size}: the all-gather of {local.Length:N0} elements from each rank needs a destination of {(long)local.Length * Size:N0}, not {gathered.Length:N0}."), nameof(gathered));
         }
 
-        int[] counts = new int[Size];
-        Array.Fill(counts, local.Length);
-        AllGather(local, gathered, counts);
+        GatherEqual("all-gather", local, gathered);
     }
 
     /// <summary>
@@ -97,6 +95,9 @@ public abstract class Communicator : IDisposable
     /// <exception cref="CommunicatorException">A rank failed, left, did not answer within <see cref="Timeout"/>, or called another collective.</exception>
     /// <exception cref="ObjectDisposedException">The communicator was disposed.</exception>
     public void AllGather<T>(ReadOnlySpan<T> local, Span<T> gathered, ReadOnlySpan<int> counts)
+        where T : unmanaged => Gather("all-gather", local, gathered, counts);
+
+    private void Gather<T>(string kind, ReadOnlySpan<T> local, Span<T> gathered, ReadOnlySpan<int> counts)
         where T : unmanaged
     {
         if (counts.Length != Size)
@@ -135,7 +136,7 @@ public abstract class Communicator : IDisposable
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Rank {Rank} of {Size}: the all-gather of {total / size:N0} elements in all needs a destination of that length, not {gathered.Length:N0}."), nameof(gathered));
         }
 
-        Run("all-gather", (long)local.Length * size, MemoryMarshal.AsBytes(local), MemoryMarshal.AsBytes(gathered), byteCounts,
+        Run(kind, (long)local.Length * size, MemoryMarshal.AsBytes(local), MemoryMarshal.AsBytes(gathered), byteCounts,
             static (self, name, send, receive, byteCounts) => self.AllGatherCore(send, receive, byteCounts, name));
     }
 
@@ -170,7 +171,7 @@ public abstract class Communicator : IDisposable
     {
         CheckOperation(operation);
         double[] all = new double[(long)values.Length * Size];
-        AllGather<double>(values, all);
+        GatherEqual<double>("all-reduce", values, all);
         for (int i = 0; i < values.Length; i++)
         {
             double result = all[i];
@@ -214,7 +215,7 @@ public abstract class Communicator : IDisposable
     {
         CheckOperation(operation);
         long[] all = new long[(long)values.Length * Size];
-        AllGather<long>(values, all);
+        GatherEqual<long>("all-reduce", values, all);
         for (int i = 0; i < values.Length; i++)
         {
             long result = all[i];
@@ -354,6 +355,14 @@ public abstract class Communicator : IDisposable
         {
             _failure ??= failure;
         }
+    }
+
+    private void GatherEqual<T>(string kind, ReadOnlySpan<T> local, Span<T> gathered)
+        where T : unmanaged
+    {
+        int[] counts = new int[Size];
+        Array.Fill(counts, local.Length);
+        Gather(kind, local, gathered, counts);
     }
 
     private static void CheckOperation(ReduceOperation operation)

@@ -170,6 +170,6 @@ internal sealed unsafe class MpiLibrary
 
         string version = Encoding.UTF8.GetString(text, 0, Math.Min(length, MaxLibraryVersionString)).Trim('\0', ' ', '\n');
         int newline = version.IndexOf('\n', StringComparison.Ordinal);
-        return (newline >= 0 ? version[..newline] : version).Trim();
+        return string.Join(' ', (newline >= 0 ? version[..newline] : version).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries));
     }
 }
