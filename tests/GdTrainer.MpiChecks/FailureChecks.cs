@@ -46,7 +46,10 @@ internal static partial class FailureChecks
         catch (CommunicatorException error)
         {
             bool named = error.FailedRanks.Contains(victim) && error.Message.Contains($"rank {victim}", StringComparison.Ordinal);
-            Console.Out.WriteLine($"rank {c.Rank}: {(named ? "named" : "did NOT name")} rank {victim} after {clock.Elapsed.TotalSeconds:0.0} s: {error.Message}");
+            // The verdict on a short line of its own (mpiexec interleaves long lines of several ranks), then the message.
+            Console.Out.WriteLine($"rank {c.Rank}: {(named ? "named" : "did NOT name")} rank {victim} after {clock.Elapsed.TotalSeconds:0.0} s");
+            Console.Out.Flush();
+            Console.Out.WriteLine($"rank {c.Rank}: {error.Message}");
             Console.Out.Flush();
             c.Abort(named ? 3 : 1);
             return 1; // Abort does not return.
