@@ -63,6 +63,7 @@ public sealed unsafe class MpiCommunicator : Communicator
     private string? _current;
     private bool _probing;
     private bool _requestPending;
+    private bool _finalized;
     private (int Rank, string Reason, int[] Blamed)? _remoteFailure;
 
     private MpiCommunicator(MpiLibrary mpi, bool ownsMpi, int data, int control, int rank, int size, TimeSpan timeout)
@@ -165,7 +166,8 @@ public sealed unsafe class MpiCommunicator : Communicator
     /// Ends every process of the MPI job (<c>MPI_Abort</c>) with <paramref name="errorCode"/>, which <c>mpiexec</c> returns.
     /// Call it after printing a <see cref="CommunicatorException"/> (or after <see cref="Communicator.Fail(string)"/>), so that no
     /// rank is left waiting or stopped. When a collective has failed it first waits one second, so that the ranks that were
-    /// told of the failure can report it before the launcher ends them.
+    /// told of the failure can report it before the launcher ends them. After <see cref="Communicator.Dispose"/> has finalised
+    /// MPI, it only ends this process.
     /// </summary>
     /// <param name="errorCode">The exit code of the job, e.g. 1.</param>
     [DoesNotReturn]
@@ -176,7 +178,11 @@ public sealed unsafe class MpiCommunicator : Communicator
             Thread.Sleep(1000);
         }
 
-        _mpi.MPI_Abort(MpiLibrary.CommWorld, errorCode);
+        if (!_finalized)
+        {
+            _mpi.MPI_Abort(MpiLibrary.CommWorld, errorCode);
+        }
+
         Environment.Exit(errorCode == 0 ? 1 : errorCode);
     }
 
@@ -290,6 +296,7 @@ public sealed unsafe class MpiCommunicator : Communicator
         NativeMemory.Free(_displacements);
         NativeMemory.Free(_controlIn);
         _staging = null;
+        _finalized = _ownsMpi;
         if (_ownsMpi)
         {
             _mpi.MPI_Finalize();
