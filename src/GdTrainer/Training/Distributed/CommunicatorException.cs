@@ -4,9 +4,10 @@ namespace GdTrainer.Training;
 /// A collective of a <see cref="Communicator"/> could not complete: another rank failed, stopped answering, left, or called
 /// another collective. The message names this rank, the collective, the ranks at fault when they are known (and says so when
 /// they are not), and what to check. After it, every call on the communicator throws it again: a run cannot continue with a
-/// rank missing, so end the process (<see cref="MpiCommunicator.Abort(int)"/> ends every rank of an MPI job).
+/// rank missing, so end the process (<see cref="MpiCommunicator.Abort(int)"/> ends every rank of an MPI job). It is an
+/// <see cref="InvalidOperationException"/>, like the trainer's other errors that end a run.
 /// </summary>
-public sealed class CommunicatorException : Exception
+public sealed class CommunicatorException : InvalidOperationException
 {
     /// <summary>Creates the error for <paramref name="rank"/>, naming <paramref name="failedRanks"/>.</summary>
     /// <param name="message">The whole message, worded by the communicator.</param>
