@@ -1,15 +1,13 @@
 // Issue #9's MLP epoch, engine and TorchSharp side by side in one process, so that their ratio is measured under
 // the same machine load. From the repository root:
-//   dotnet run -c Release --project benchmarks/GdTrainer.TorchSharpAnchor -- [--hidden 64,256] [--epochs 5] [--threads 1,2] [--engine-threads 1,2] [--engine-intra-op 2]
-// For each width: the engine (for each engine thread count of its data-parallel step, the trainer's NumberOfThreads; and for
-// each --engine-intra-op count, one data-parallel thread with Autograd.IntraOpThreads at that count) and TorchSharp (for each
-// thread count) train their own model from scratch for the given epochs, alternating epoch by epoch; each epoch is timed with
-// a Stopwatch.
+//   dotnet run -c Release --project benchmarks/GdTrainer.TorchSharpAnchor -- [--hidden 64,256] [--epochs 5] [--threads 1,2] [--engine-threads 1,2]
+// For each width: the engine (for each engine thread count of its data-parallel step, the trainer's NumberOfThreads) and
+// TorchSharp (for each thread count) train their own model from scratch for the given epochs, alternating epoch by epoch; each
+// epoch is timed with a Stopwatch.
 // Prints each epoch, the median of epochs 2.. (epoch 1 includes JIT compilation and first touches) and the
 // held-out RMSE after the last epoch (200,000 rows of an independent seed).
 using System.Diagnostics;
 using System.Globalization;
-using GdTrainer.Autograd;
 using GdTrainer.Benchmarks.MlpEpoch;
 using GdTrainer.TorchSharpAnchor;
 
@@ -17,7 +15,6 @@ int[] hidden = [64, 256];
 int epochs = 5;
 int[] threads = [1, 2];
 int[] engineThreads = [1, 2];
-int[] engineIntraOp = [];
 int rows = 1_000_000;
 for (int i = 0; i < args.Length; i++)
 {
@@ -28,7 +25,6 @@ for (int i = 0; i < args.Length; i++)
         case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--threads": threads = List(); break;
         case "--engine-threads": engineThreads = List(); break;
-        case "--engine-intra-op": engineIntraOp = List(); break;
         case "--rows": rows = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         default: throw new ArgumentException($"Unknown option '{args[i]}'.");
     }
@@ -48,14 +44,7 @@ foreach (int h in hidden)
     {
         var engine = new EngineMlpEpoch(train, h, threads: t);
         engines.Add(engine);
-        runs.Add(($"GdTrainer, {t} thread(s)", engine.RunEpoch, () => engine.Rmse(test), () => Autograd.IntraOpThreads = 1, []));
-    }
-
-    foreach (int t in engineIntraOp)
-    {
-        var engine = new EngineMlpEpoch(train, h, threads: 1);
-        engines.Add(engine);
-        runs.Add(($"GdTrainer, intra-op {t}", engine.RunEpoch, () => engine.Rmse(test), () => Autograd.IntraOpThreads = t, []));
+        runs.Add(($"GdTrainer, {t} thread(s)", engine.RunEpoch, () => engine.Rmse(test), () => { }, []));
     }
 
     foreach (int t in threads)

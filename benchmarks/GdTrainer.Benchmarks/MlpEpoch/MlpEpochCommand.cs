@@ -4,12 +4,11 @@ using System.Globalization;
 namespace GdTrainer.Benchmarks.MlpEpoch;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks/GdTrainer.Benchmarks -- mlp-epoch [--hidden 64,256] [--epochs 5] [--rows 1000000] [--threads 1] [--intra-op 1] [--unsharded] [--phases]</c>:
+/// <c>dotnet run -c Release --project benchmarks/GdTrainer.Benchmarks -- mlp-epoch [--hidden 64,256] [--epochs 5] [--rows 1000000] [--threads 1] [--unsharded] [--phases]</c>:
 /// trains <c>Mlp(20, [h, h], 1)</c> for a few epochs on the 1M x 20 nonlinear set with a Stopwatch around each
 /// epoch, then prints the held-out RMSE (200,000 rows of an independent seed). <c>--threads</c> is the trainer's
 /// <c>NumberOfThreads</c> (the data-parallel step: each batch of 256 is two shards of 128 rows, the same bits for any value);
-/// <c>--intra-op</c> sets <see cref="GdTrainer.Autograd.Autograd.IntraOpThreads"/> (one matrix product split between threads); <c>--unsharded</c>
-/// keeps each batch one shard (the step before sharding, to see what sharding costs one thread). With <c>--phases</c> the epochs
+/// <c>--unsharded</c> keeps each batch one shard (the step before sharding, to see what sharding costs one thread). With <c>--phases</c> the epochs
 /// run the plain single-threaded loop and time each phase of its step. A plain program rather than BenchmarkDotNet: one epoch takes
 /// seconds and the data 1-2 s to generate, so a few Stopwatch epochs in one warm process say as much, in far less machine time
 /// (see <see cref="MlpEpochBenchmarks"/> for the BenchmarkDotNet form).
@@ -42,9 +41,6 @@ public static class MlpEpochCommand
                 case "--threads":
                     threads = int.Parse(args[++i], CultureInfo.InvariantCulture);
                     break;
-                case "--intra-op":
-                    GdTrainer.Autograd.Autograd.IntraOpThreads = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
                 case "--unsharded":
                     unsharded = true;
                     break;
@@ -52,7 +48,7 @@ public static class MlpEpochCommand
                     phases = true;
                     break;
                 default:
-                    throw new ArgumentException($"Unknown option '{args[i]}'; use --hidden 64,256 --epochs 5 --rows 1000000 --threads 1 --intra-op 1 --unsharded --phases.");
+                    throw new ArgumentException($"Unknown option '{args[i]}'; use --hidden 64,256 --epochs 5 --rows 1000000 --threads 1 --unsharded --phases.");
             }
         }
 
@@ -60,7 +56,7 @@ public static class MlpEpochCommand
         NonlinearRegressionData train = NonlinearRegressionData.Generate(rows, 42);
         NonlinearRegressionData test = NonlinearRegressionData.Generate(200_000, 43);
         Console.WriteLine($"data: {rows:N0} train + 200,000 test rows generated in {watch.ElapsedMilliseconds} ms; {Environment.ProcessorCount} logical CPUs, " +
-            $"data-parallel threads {threads}{(unsharded ? " (one shard a batch)" : string.Empty)}, intra-op threads {GdTrainer.Autograd.Autograd.IntraOpThreads}");
+            $"data-parallel threads {threads}{(unsharded ? " (one shard a batch)" : string.Empty)}");
         foreach (int h in hidden)
         {
             using var run = new EngineMlpEpoch(train, h, threads: threads, unsharded: unsharded);

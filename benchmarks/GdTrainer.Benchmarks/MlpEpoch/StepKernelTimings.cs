@@ -3,7 +3,7 @@ using GdTrainer.Autograd;
 namespace GdTrainer.Benchmarks.MlpEpoch;
 
 /// <summary>
-/// <c>mlp-kernels [--hidden 64] [--threads 1] [--wall]</c>: the kernels of one MLP training step (20 -> h -> h -> 1, batch 256) timed one by one,
+/// <c>mlp-kernels [--hidden 64] [--wall]</c>: the kernels of one MLP training step (20 -> h -> h -> 1, batch 256) timed one by one,
 /// the best of 15 rounds of 500 calls each in thread CPU time (microseconds per call, so that other processes on a busy
 /// machine count less), to see where a step's time goes.
 /// </summary>
@@ -30,17 +30,14 @@ internal static partial class StepKernelTimings
         int h = 64;
         bool wall = args.Contains("--wall");
         args = [.. args.Where(arg => arg != "--wall")];
-        for (int i = 0; i + 1 < args.Length; i += 2)
+        for (int i = 0; i < args.Length; i += 2)
         {
-            int value = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
-            if (args[i] == "--hidden")
+            if (args[i] != "--hidden" || i + 1 == args.Length)
             {
-                h = value;
+                throw new ArgumentException($"Unknown option '{args[i]}'; use --hidden 64 --wall.");
             }
-            else if (args[i] == "--threads")
-            {
-                Autograd.Autograd.IntraOpThreads = value;
-            }
+
+            h = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture);
         }
 
         const int n = 256, d = 20;
@@ -83,7 +80,7 @@ internal static partial class StepKernelTimings
         {
 
             double best = double.MaxValue;
-            // Thread CPU time by default; with --wall, wall-clock time over many short rounds (what a second thread can shorten).
+            // Thread CPU time by default; with --wall, wall-clock time over many short rounds.
             (int rounds, int calls) = wall ? (200, 50) : (15, 500);
             for (int round = 0; round < rounds; round++)
             {

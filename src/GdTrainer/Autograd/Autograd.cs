@@ -17,33 +17,6 @@ public static class Autograd
     public static bool IsGradEnabled => t_noGradDepth == 0;
 
     /// <summary>
-    /// How many threads one large float matrix product of the engine may use (PyTorch's <c>torch.set_num_threads</c>,
-    /// for the products of <c>Linear</c>, <c>LinearRelu</c> and <c>MatMul</c> and their backward). Default 1: every
-    /// product runs on the calling thread. With 2 or more, a product of at least ~0.5 MFLOP is split by output
-    /// rows or columns between the caller and helper threads that spin briefly between products (as OpenMP does)
-    /// and then sleep (more threads than cores only oversubscribe them); the result is bit-identical for every setting (each output element is summed in the same order).
-    /// Process-wide; while one thread uses the helpers, products on other threads run single-threaded.
-    /// The trainers' data-parallel step (<see cref="Training.TrainerSettings.NumberOfThreads"/>) uses more threads another way, by
-    /// splitting each batch into micro-shards; do not combine the two (both compete for the same cores). This path is kept
-    /// alongside until both are measured on a quiet machine (docs/benchmarks.md, "Issue 20: training on both cores").
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Set to less than 1.</exception>
-    public static int IntraOpThreads
-    {
-        get => MatrixKernelThreads.Threads;
-        set
-        {
-            if (value < 1)
-            {
-                throw new ArgumentOutOfRangeException(
-                    nameof(value), value, $"IntraOpThreads must be at least 1 (1 runs every product on the calling thread); this machine has {Environment.ProcessorCount} logical processors.");
-            }
-
-            MatrixKernelThreads.Threads = value;
-        }
-    }
-
-    /// <summary>
     /// Opens a scope in which no operation records a graph and in which in-place updates of leaf
     /// tensors that require grad are allowed (the optimizer step). Dispose the scope to restore the
     /// previous mode; scopes nest. Use as <c>using (Autograd.NoGrad()) { ... }</c>.

@@ -75,7 +75,7 @@ internal static class MatrixKernels
 
         var epilogue = new Epilogue(Accumulate: false, HasBias: !bias.IsEmpty, Relu: relu);
         ref float biasStart = ref bias.IsEmpty ? ref Unsafe.NullRef<float>() : ref MemoryMarshal.GetReference(bias);
-        RunSplit(Choose(path, k), ref MemoryMarshal.GetReference(a), d, 1, ref MemoryMarshal.GetReference(b), k,
+        Run(Choose(path, k), ref MemoryMarshal.GetReference(a), d, 1, ref MemoryMarshal.GetReference(b), k,
             ref MemoryMarshal.GetReference(c), k, n, d, k, ref biasStart, epilogue);
     }
 
@@ -113,7 +113,7 @@ internal static class MatrixKernels
         // Pack b^T (k x d) so that the right operand's rows are contiguous, as the micro-kernel reads them.
         float[] packed = ArrayPool<float>.Shared.Rent(k * d);
         Transpose(b, packed, d, k);
-        RunSplit(Choose(path, d), ref MemoryMarshal.GetReference(g), k, 1, ref MemoryMarshal.GetArrayDataReference(packed), d,
+        Run(Choose(path, d), ref MemoryMarshal.GetReference(g), k, 1, ref MemoryMarshal.GetArrayDataReference(packed), d,
             ref MemoryMarshal.GetReference(c), d, n, k, d, ref Unsafe.NullRef<float>(), new Epilogue(accumulate, false, false));
         ArrayPool<float>.Shared.Return(packed);
     }
@@ -135,7 +135,7 @@ internal static class MatrixKernels
         // The left operand a^T (d x n) is a read with its strides swapped: row j steps by 1, the inner index by d.
         // Packing a^T contiguously first (one blocked transpose) was tried for d = 256 and measured no gain
         // (631 vs 645 us for [256,256]^T @ [256,256], thread CPU time on a loaded machine), so it is not done.
-        RunSplit(Choose(path, k), ref MemoryMarshal.GetReference(a), 1, d, ref MemoryMarshal.GetReference(g), k,
+        Run(Choose(path, k), ref MemoryMarshal.GetReference(a), 1, d, ref MemoryMarshal.GetReference(g), k,
             ref MemoryMarshal.GetReference(c), k, d, n, k, ref Unsafe.NullRef<float>(), new Epilogue(true, false, false));
     }
 
@@ -284,117 +284,6 @@ internal static class MatrixKernels
 
     /// <summary>What the kernel does with each block of sums: store (plus bias, ReLU) or add to the output.</summary>
     private readonly record struct Epilogue(bool Accumulate, bool HasBias, bool Relu);
-
-    /// <summary>
-    /// The smallest product (2 x rows x inner x columns flops) that <see cref="RunSplit"/> shares between threads when
-    /// <see cref="Autograd.IntraOpThreads"/> &gt; 1, so that tiny products are not handed out at all. Not tuned: set so
-    /// that the first layer's products of the MLP benchmark (0.66 MFLOP) are split (see <see cref="MatrixKernelThreads"/>).
-    /// </summary>
-    internal const long MinimumSplitFlops = 300_000;
-
-    private const int PartsPerThread = 4;
-
-    [ThreadStatic]
-    private static ProductJob? t_job;
-
-    /// <summary>
-    /// <see cref="Run"/>, shared between the caller and the helper threads of <see cref="MatrixKernelThreads"/> when
-    /// more than one thread is configured and the product is large enough: by blocks of 6 output rows when there are
-    /// enough rows, else by blocks of 2 vectors of output columns. Each output element is computed by one thread in
-    /// the same order as alone, so the result is bit-identical for any thread count.
-    /// </summary>
-    private static unsafe void RunSplit(
-        MatrixKernelPath path, ref float a, nint aRowStride, nint aInnerStride, ref float b, nint bRowStride,
-        ref float c, nint cRowStride, int rows, int inner, int columns, ref float bias, Epilogue epilogue)
-    {
-        int threads = MatrixKernelThreads.Threads;
-        int width = path switch { MatrixKernelPath.Vector512 => Vector512<float>.Count, MatrixKernelPath.Vector256 => Vector256<float>.Count, _ => 1 };
-        int rowBlocks = (rows + BlockRows - 1) / BlockRows;
-        int columnBlocks = columns / (BlockVectors * width);
-        bool byRows = rowBlocks >= 2 * threads;
-
-        // Up to 4 parts per thread: a helper descheduled in the middle of a part (a busy machine) then holds back
-        // only a small part, and whoever is running takes the rest.
-        int parts = Math.Min(PartsPerThread * threads, byRows ? rowBlocks : columnBlocks);
-        if (threads < 2 || parts < 2 || 2L * rows * inner * columns < MinimumSplitFlops)
-        {
-            Run(path, ref a, aRowStride, aInnerStride, ref b, bRowStride, ref c, cRowStride, rows, inner, columns, ref bias, epilogue);
-            return;
-        }
-
-        fixed (float* pa = &a, pb = &b, pc = &c, pbias = &bias)
-        {
-            ProductJob job = t_job ??= new ProductJob();
-            job.Set(path, pa, aRowStride, aInnerStride, pb, bRowStride, pc, cRowStride, rows, inner, columns, pbias, epilogue, byRows);
-            if (!MatrixKernelThreads.TryRun(job, parts))
-            {
-                Run(path, ref a, aRowStride, aInnerStride, ref b, bRowStride, ref c, cRowStride, rows, inner, columns, ref bias, epilogue);
-            }
-        }
-    }
-
-    /// <summary>One product split into parts by output rows or columns; the operands stay pinned by the caller until all parts are done.</summary>
-    private sealed unsafe class ProductJob : IParallelJob
-    {
-        private MatrixKernelPath _path;
-        private float* _a;
-        private nint _aRowStride;
-        private nint _aInnerStride;
-        private float* _b;
-        private nint _bRowStride;
-        private float* _c;
-        private nint _cRowStride;
-        private int _rows;
-        private int _inner;
-        private int _columns;
-        private float* _bias;
-        private Epilogue _epilogue;
-        private bool _byRows;
-
-        internal void Set(
-            MatrixKernelPath path, float* a, nint aRowStride, nint aInnerStride, float* b, nint bRowStride,
-            float* c, nint cRowStride, int rows, int inner, int columns, float* bias, Epilogue epilogue, bool byRows)
-        {
-            _path = path;
-            _a = a;
-            _aRowStride = aRowStride;
-            _aInnerStride = aInnerStride;
-            _b = b;
-            _bRowStride = bRowStride;
-            _c = c;
-            _cRowStride = cRowStride;
-            _rows = rows;
-            _inner = inner;
-            _columns = columns;
-            _bias = bias;
-            _epilogue = epilogue;
-            _byRows = byRows;
-        }
-
-        public void RunPart(int part, int parts)
-        {
-            if (_byRows)
-            {
-                // Whole blocks of 6 rows per part, so that only the very last block can be partial.
-                int blocks = (_rows + BlockRows - 1) / BlockRows;
-                int first = blocks * part / parts * BlockRows;
-                int end = Math.Min(_rows, blocks * (part + 1) / parts * BlockRows);
-                Run(_path, ref Unsafe.AsRef<float>(_a + (first * _aRowStride)), _aRowStride, _aInnerStride, ref Unsafe.AsRef<float>(_b), _bRowStride,
-                    ref Unsafe.AsRef<float>(_c + (first * _cRowStride)), _cRowStride, end - first, _inner, _columns, ref Unsafe.AsRef<float>(_bias), _epilogue);
-                return;
-            }
-
-            // Whole blocks of 2 vectors of columns; the last part also takes the columns after the last whole block
-            // (at least 2 vectors wide, so its overlapping last vector never reaches into another part's columns).
-            int unit = BlockVectors * _path switch { MatrixKernelPath.Vector512 => Vector512<float>.Count, MatrixKernelPath.Vector256 => Vector256<float>.Count, _ => 1 };
-            int units = _columns / unit;
-            int start = units * part / parts * unit;
-            int stop = part == parts - 1 ? _columns : units * (part + 1) / parts * unit;
-            float* bias = _epilogue.HasBias ? _bias + start : _bias;
-            Run(_path, ref Unsafe.AsRef<float>(_a), _aRowStride, _aInnerStride, ref Unsafe.AsRef<float>(_b + start), _bRowStride,
-                ref Unsafe.AsRef<float>(_c + start), _cRowStride, _rows, _inner, stop - start, ref Unsafe.AsRef<float>(bias), _epilogue);
-        }
-    }
 
     private static void Run(
         MatrixKernelPath path, ref float a, nint aRowStride, nint aInnerStride, ref float b, nint bRowStride,

@@ -17,7 +17,7 @@ using System.Runtime.ExceptionServices;
 /// </remarks>
 internal sealed class ShardWorkers : IDisposable
 {
-    /// <summary>How long a helper polls for the next job before it sleeps: 200 µs in Stopwatch ticks (as <see cref="Autograd.MatrixKernelThreads"/>).</summary>
+    /// <summary>How long a helper polls for the next job before it sleeps: 200 µs in Stopwatch ticks.</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000;
 
     private const int Closed = int.MaxValue / 2;

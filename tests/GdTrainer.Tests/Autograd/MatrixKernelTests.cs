@@ -126,6 +126,118 @@ public sealed class MatrixKernelTests
         }
     }
 
+    // (rows, inner, columns) of c = a @ b, larger than the sweeps above: the MLP's layer products ([256, 20] @ [20, 64],
+    // [256, 64] @ [64, 64]), the first layer's weight gradient (x^T g: 20 output rows, an inner dimension of 256), odd sizes
+    // with many row blocks, a partial last row block and partial last vectors, and long inner dimensions.
+    public static TheoryData<int, int, int> LargerShapes() => new()
+    {
+        { 256, 20, 64 },
+        { 256, 64, 64 },
+        { 20, 256, 64 },
+        { 7, 300, 33 },
+        { 131, 37, 47 },
+        { 64, 256, 256 },
+    };
+
+    [Theory]
+    [MemberData(nameof(LargerShapes))]
+    public void LargerProductsMatchDouble(int rows, int inner, int columns)
+    {
+        float[] a = ToFloat(Random(rows * inner, rows + inner));
+        float[] b = ToFloat(Random(inner * columns, columns + 1));
+        float[] bias = ToFloat(Random(columns, 3));
+        float[] g = ToFloat(Random(rows * columns, 5));
+        float[] start = ToFloat(Random(inner * columns, 7));
+        var forward = new float[rows * columns];
+        MatrixKernels.Multiply(a, b, forward, rows, inner, columns, bias, relu: true);
+        var byTransposed = new float[rows * inner];
+        MatrixKernels.MultiplyByTransposed(g, b, byTransposed, rows, columns, inner, accumulate: false);
+        float[] transposedAdd = (float[])start.Clone();
+        MatrixKernels.MultiplyTransposedAdd(a, g, transposedAdd, rows, inner, columns);
+
+        // Against double sums of the same float inputs, within a few float epsilons of the sum of absolute terms.
+        static void Check(double sum, double scale, float actual, string what) =>
+            Assert.True(Math.Abs(sum - actual) <= 1e-6 * (scale + 1), $"{what}: {actual:R}, expected {sum:R}");
+
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < columns; j++)
+            {
+                double sum = bias[j], scale = Math.Abs(sum);
+                for (int p = 0; p < inner; p++)
+                {
+                    double term = (double)a[(i * inner) + p] * b[(p * columns) + j];
+                    sum += term;
+                    scale += Math.Abs(term);
+                }
+
+                Check(Math.Max(sum, 0), scale, forward[(i * columns) + j], $"relu(a @ b + bias) [{i},{j}]");
+            }
+
+            for (int p = 0; p < inner; p++)
+            {
+                double sum = 0, scale = 0;
+                for (int j = 0; j < columns; j++)
+                {
+                    double term = (double)g[(i * columns) + j] * b[(p * columns) + j];
+                    sum += term;
+                    scale += Math.Abs(term);
+                }
+
+                Check(sum, scale, byTransposed[(i * inner) + p], $"g @ b^T [{i},{p}]");
+            }
+        }
+
+        for (int p = 0; p < inner; p++)
+        {
+            for (int j = 0; j < columns; j++)
+            {
+                double sum = start[(p * columns) + j], scale = Math.Abs(sum);
+                for (int i = 0; i < rows; i++)
+                {
+                    double term = (double)a[(i * inner) + p] * g[(i * columns) + j];
+                    sum += term;
+                    scale += Math.Abs(term);
+                }
+
+                Check(sum, scale, transposedAdd[(p * columns) + j], $"start + a^T g [{p},{j}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void KernelsCalledFromManyThreadsAtOnceGiveTheSameBits()
+    {
+        // The data-parallel step runs the kernels on several threads at once (one shard each): no kernel may share state
+        // between calls (the packed b^T of MultiplyByTransposed is a buffer rented per call).
+        const int n = 256, d = 64, k = 64;
+        float[] a = ToFloat(Random(n * d, 11)), b = ToFloat(Random(d * k, 13)), bias = ToFloat(Random(k, 17)), g = ToFloat(Random(n * k, 19));
+        var expectedForward = new float[n * k];
+        var expectedByTransposed = new float[n * d];
+        var expectedTransposedAdd = new float[d * k];
+        MatrixKernels.Multiply(a, b, expectedForward, n, d, k, bias, relu: true);
+        MatrixKernels.MultiplyByTransposed(g, b, expectedByTransposed, n, k, d, accumulate: false);
+        MatrixKernels.MultiplyTransposedAdd(a, g, expectedTransposedAdd, n, d, k);
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ =>
+        {
+            var forward = new float[n * k];
+            var byTransposed = new float[n * d];
+            var transposedAdd = new float[d * k];
+            for (int repeat = 0; repeat < 50; repeat++)
+            {
+                Array.Fill(forward, float.NaN);
+                Array.Fill(byTransposed, float.NaN);
+                Array.Clear(transposedAdd);
+                MatrixKernels.Multiply(a, b, forward, n, d, k, bias, relu: true);
+                MatrixKernels.MultiplyByTransposed(g, b, byTransposed, n, k, d, accumulate: false);
+                MatrixKernels.MultiplyTransposedAdd(a, g, transposedAdd, n, d, k);
+                Assert.Equal(expectedForward, forward);
+                Assert.Equal(expectedByTransposed, byTransposed);
+                Assert.Equal(expectedTransposedAdd, transposedAdd);
+            }
+        });
+    }
+
     [Fact]
     public void KernelsLeaveElementsBeyondTheOutputAlone()
     {
