@@ -173,15 +173,22 @@ public sealed class TrainerSettings
     }
 
     /// <summary>The settings as one line, for a debug log of what a run resolved its defaults to.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{WhatTheModelDependsOn()}, NumberOfThreads {ThreadCount}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Describe(exact: false)}, NumberOfThreads {ThreadCount}");
 
     /// <summary>
-    /// Every setting the trained model depends on, as one line (not the threads, which change no bit, nor logging): what the ranks
-    /// of a data-parallel run compare before training.
+    /// Every setting the trained model depends on, as one line with every number to the last bit (not the threads, which change
+    /// no bit, nor logging): what the ranks of a data-parallel run compare before training.
     /// </summary>
-    internal string WhatTheModelDependsOn() => string.Create(CultureInfo.InvariantCulture,
-        $"Optimizer {Optimizer?.Name ?? "Adam"}, LearningRate {(LearningRate is { } rate ? rate.ToString("G9", CultureInfo.InvariantCulture) : "derived or the optimizer's default")}, LearningRateSchedule {LearningRateSchedule}, " +
-        $"LearningRateScheduler {LearningRateScheduler?.Name ?? "none"}, NumberOfEpochs {NumberOfEpochs}, ConvergenceTolerance {ConvergenceTolerance:G9}, Patience {Patience}, BatchSize {BatchSize}, " +
-        $"Shuffle {Shuffle}, Seed {Seed}, L2Regularization {L2Regularization:G9}, MaxGradientNorm {(MaxGradientNorm is { } norm ? norm.ToString("G9", CultureInfo.InvariantCulture) : "none")}, ValidationFraction {ValidationFraction:G9}, " +
-        $"EarlyStopping {(EarlyStopping is { } stop ? $"patience {stop.Patience}, min delta {stop.MinDelta:G9}, min relative delta {stop.MinRelativeDelta:G9}, restore {stop.RestoreBestWeights}" : "none")}");
+    internal string WhatTheModelDependsOn() => Describe(exact: true);
+
+    private string Describe(bool exact)
+    {
+        string rateFormat = exact ? "G9" : "G6";
+        string format = exact ? "G9" : "G3";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Optimizer {Optimizer?.Name ?? "Adam"}, LearningRate {(LearningRate is { } rate ? rate.ToString(rateFormat, CultureInfo.InvariantCulture) : "derived or the optimizer's default")}, LearningRateSchedule {LearningRateSchedule}, " +
+            $"LearningRateScheduler {LearningRateScheduler?.Name ?? "none"}, NumberOfEpochs {NumberOfEpochs}, ConvergenceTolerance {ConvergenceTolerance.ToString(format, CultureInfo.InvariantCulture)}, Patience {Patience}, BatchSize {BatchSize}, " +
+            $"Shuffle {Shuffle}, Seed {Seed}, L2Regularization {L2Regularization.ToString(format, CultureInfo.InvariantCulture)}, MaxGradientNorm {(MaxGradientNorm is { } norm ? norm.ToString(format, CultureInfo.InvariantCulture) : "none")}, ValidationFraction {ValidationFraction.ToString(format, CultureInfo.InvariantCulture)}, " +
+            $"EarlyStopping {(EarlyStopping is { } stop ? (exact ? string.Create(CultureInfo.InvariantCulture, $"patience {stop.Patience}, min delta {stop.MinDelta:G9}, min relative delta {stop.MinRelativeDelta:G9}, restore {stop.RestoreBestWeights}") : $"patience {stop.Patience}") : "none")}");
+    }
 }

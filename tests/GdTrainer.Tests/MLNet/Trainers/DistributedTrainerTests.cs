@@ -118,6 +118,55 @@ public sealed class DistributedTrainerTests
         }
     }
 
+    [Fact]
+    public void TheReadmeExampleTrainsOneModelOnEveryRankAndRankZeroSavesIt()
+    {
+        var mlContext = new MLContext(seed: 1);
+        IDataView data = mlContext.Data.LoadFromEnumerable(RegressionRows(400));
+        string directory = Directory.CreateTempSubdirectory("gd-ranks-").FullName;
+        try
+        {
+            string alonePath = Path.Combine(directory, "alone.zip");
+            ReadmeExample(mlContext, data, communicator: null, alonePath);
+            string ranksPath = Path.Combine(directory, "ranks.zip");
+            RunRanks(2, (rank, communicator) =>
+            {
+                var context = new MLContext(seed: 1);
+                ReadmeExample(context, context.Data.LoadFromEnumerable(RegressionRows(400)), communicator, ranksPath);
+                return new Trained([], 0, null);
+            });
+
+            // Rank 0's file holds the model one process trains: the same scores, bit for bit.
+            float[] alone = Scores(mlContext, mlContext.Model.Load(alonePath, out _), data);
+            float[] ranks = Scores(mlContext, mlContext.Model.Load(ranksPath, out _), data);
+            Assert.Equal(alone.Select(BitConverter.SingleToInt32Bits), ranks.Select(BitConverter.SingleToInt32Bits));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static void ReadmeExample(MLContext mlContext, IDataView data, Communicator? communicator, string modelPath)
+    {
+        // README: begin several machines
+        var trainer = mlContext.Regression.Trainers.GradientDescent(new GradientDescentRegressionTrainer.Options
+        {
+            HiddenLayers = [64, 64],
+            NumberOfEpochs = 10,
+            Communicator = communicator,      // null (the default): this process alone, no native library loaded
+        });
+        ITransformer model = trainer.Fit(data);   // every rank reads the same rows and ends with the same model
+        if (communicator is null || communicator.Rank == 0)
+        {
+            mlContext.Model.Save(model, data.Schema, modelPath);
+        }
+        // README: end several machines
+    }
+
+    private static float[] Scores(MLContext mlContext, ITransformer model, IDataView data) =>
+        [.. mlContext.Data.CreateEnumerable<ScoreRow>(model.Transform(data), reuseRowObject: false).Select(row => row.Score)];
+
     private static Trained Train(
         Model model, Communicator? communicator, int threads, int seed = 7, int rows = 400, int epochs = 4, string[]? classNames = null,
         CancellationToken cancellation = default, Action<int>? afterEpoch = null)
@@ -229,6 +278,11 @@ public sealed class DistributedTrainerTests
         }
 
         return errors;
+    }
+
+    private sealed class ScoreRow
+    {
+        public float Score { get; set; }
     }
 
     private sealed record Trained(byte[] Bits, int Epochs, TrainingStopReason? StopReason);
