@@ -2,6 +2,7 @@ using GdTrainer.Samples.Classify;
 using GdTrainer.Samples.Cli;
 using GdTrainer.Samples.Compare;
 using GdTrainer.Samples.Convergence;
+using GdTrainer.Samples.Distributed;
 using GdTrainer.Samples.Mlp;
 using GdTrainer.Samples.Persistence;
 using GdTrainer.Samples.Seed;
@@ -36,6 +37,8 @@ internal static class Program
                     return ClassifyPredictCommand.Run(options, Console.Out);
                 case TextCommand.Name:
                     return TextCommand.Run(options, Console.Out);
+                case DistributedCommand.Name:
+                    return DistributedCommand.Run(options, Console.Out);
                 case CommandLineOptions.HelpCommand:
                     PrintUsage(Console.Out);
                     return 0;
@@ -71,5 +74,6 @@ internal static class Program
         writer.WriteLine("  " + ClassifyCommand.Usage);
         writer.WriteLine("  " + ClassifyPredictCommand.Usage);
         writer.WriteLine("  " + TextCommand.Usage);
+        writer.WriteLine("  " + DistributedCommand.Usage);
     }
 }

@@ -12,9 +12,9 @@ internal static partial class FailureChecks
 
     internal static int Run(MpiCommunicator c, string command, int victim)
     {
-        c.Barrier();
         if (c.Rank == victim)
         {
+            c.Barrier();
             Console.Out.WriteLine($"rank {c.Rank}: {command} now, pid {Environment.ProcessId}");
             Console.Out.Flush();
             switch (command)
@@ -39,6 +39,9 @@ internal static partial class FailureChecks
         var clock = Stopwatch.StartNew();
         try
         {
+            // The barrier is inside: the victim may leave it and fail before this rank has seen it complete.
+            c.Barrier();
+            clock.Restart();
             c.AllReduce(1.0, ReduceOperation.Sum);
             Console.Out.WriteLine($"rank {c.Rank}: the all-reduce completed without rank {victim}: FAILED");
             return 1;

@@ -68,6 +68,25 @@ public sealed class ModuleTrainer
     /// <exception cref="OperationCanceledException">The token was cancelled before the first epoch ended.</exception>
     public TrainingResult Fit(Module model, Loss loss, TrainingSource training, TrainingSource? validation = null, TrainingHistory? continueFrom = null)
     {
+        if (_settings.Communicator is not { Size: > 1 } communicator)
+        {
+            return FitCore(model, loss, training, validation, continueFrom);
+        }
+
+        try
+        {
+            return FitCore(model, loss, training, validation, continueFrom);
+        }
+        catch (Exception error) when (error is not CommunicatorException && !communicator.IsFailed)
+        {
+            // The other ranks are waiting in a collective: tell them at once, naming this rank's error, instead of letting them time out.
+            communicator.Fail($"{error.GetType().Name}: {error.Message}");
+            throw;
+        }
+    }
+
+    private TrainingResult FitCore(Module model, Loss loss, TrainingSource training, TrainingSource? validation, TrainingHistory? continueFrom)
+    {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(training);
@@ -144,6 +163,11 @@ public sealed class ModuleTrainer
         }
 
         ulong? initialWeights = WeightFingerprint(model);
+        if (settings.Communicator is { Size: > 1 } communicator)
+        {
+            RankAgreement.Check(communicator, settings, model, training, validation, initialWeights);
+        }
+
         TrainingHistory history = RunEpochs(runner, model, loss, training, validation, schedule, continueFrom);
         CheckSomethingWasLearned(model, initialWeights, history, training, learningRate);
         model.Eval();
@@ -202,14 +226,28 @@ public sealed class ModuleTrainer
         int growths = CountBatchGrowths(previous);
         TrainingStopReason stopReason = TrainingStopReason.EpochLimit;
         long started = Stopwatch.GetTimestamp();
+        Communicator? ranks = settings.Communicator is { Size: > 1 } communicator ? communicator : null;
         for (int run = 1; run <= epochs; run++)
         {
             int epoch = firstEpoch + run;
             float epochLoss;
             int batchSize = runner.BatchSize;
+            if (ranks is not null && RankAgreement.AnyCancelled(ranks, cancellationToken))
+            {
+                // Ranks stop together at an epoch's end: a cancellation seen by one rank in the middle of an epoch would leave the
+                // others waiting in the step's exchange.
+                if (reports.Count == 0)
+                {
+                    throw new OperationCanceledException("Training was cancelled on one of the ranks before its first epoch ended.", cancellationToken);
+                }
+
+                stopReason = TrainingStopReason.Cancelled;
+                break;
+            }
+
             try
             {
-                epochLoss = runner.RunEpoch(epoch, settings.L2Regularization, cancellationToken);
+                epochLoss = runner.RunEpoch(epoch, settings.L2Regularization, ranks is null ? cancellationToken : CancellationToken.None);
             }
             catch (OperationCanceledException) when (reports.Count > 0)
             {

@@ -127,8 +127,22 @@ public sealed class TrainerSettings
     /// <summary>How batches are cut into micro-shards: <see cref="ShardPolicy.Default"/> unless a test or a benchmark sets another.</summary>
     internal ShardPolicy ShardPolicy = ShardPolicy.Default;
 
-    /// <summary>The ranks this process trains with (each computes its block of every batch's shards), or null for this process alone.</summary>
-    internal IShardCommunicator? Communicator;
+    /// <summary>
+    /// The processes (ranks) that train this model together, for example every rank of an MPI job
+    /// (<see cref="MpiCommunicator.FromEnvironment()"/>); null, the default, trains in this process alone and loads no native library.
+    /// Every rank calls <see cref="ModuleTrainer.Fit"/> with the same settings, model and rows; each computes its block of every
+    /// batch's micro-shards, the ranks exchange the blocks' gradient sums and losses every step, and every rank ends with the
+    /// same model, bit for bit the one a single process trains with the same batches (docs/distributed.md). The ranks check
+    /// before training that their settings and rows agree, stop together when one is cancelled (checked at the end of each
+    /// epoch), and a rank that fails makes the others fail naming it.
+    /// </summary>
+    public Communicator? Communicator;
+
+    /// <summary>
+    /// A fingerprint of what the caller (the ML.NET trainers) knows must agree across ranks beyond the settings and the rows:
+    /// the label's key values, for example. Mixed into the ranks' agreement check.
+    /// </summary>
+    internal ulong CallerFingerprint;
 
     /// <summary>The threads <see cref="NumberOfThreads"/> resolves to.</summary>
     internal int ThreadCount => NumberOfThreads ?? Environment.ProcessorCount;
@@ -159,9 +173,22 @@ public sealed class TrainerSettings
     }
 
     /// <summary>The settings as one line, for a debug log of what a run resolved its defaults to.</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"Optimizer {Optimizer?.Name ?? "Adam"}, LearningRate {(LearningRate is { } rate ? rate.ToString("G6", CultureInfo.InvariantCulture) : "derived or the optimizer's default")}, LearningRateSchedule {LearningRateSchedule}, " +
-        $"LearningRateScheduler {LearningRateScheduler?.Name ?? "none"}, NumberOfEpochs {NumberOfEpochs}, ConvergenceTolerance {ConvergenceTolerance:G3}, Patience {Patience}, BatchSize {BatchSize}, " +
-        $"Shuffle {Shuffle}, Seed {Seed}, L2Regularization {L2Regularization:G3}, MaxGradientNorm {(MaxGradientNorm is { } norm ? norm.ToString("G3", CultureInfo.InvariantCulture) : "none")}, ValidationFraction {ValidationFraction:G3}, " +
-        $"EarlyStopping {(EarlyStopping is { } stop ? $"patience {stop.Patience}" : "none")}, NumberOfThreads {ThreadCount}");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Describe(exact: false)}, NumberOfThreads {ThreadCount}");
+
+    /// <summary>
+    /// Every setting the trained model depends on, as one line with every number to the last bit (not the threads, which change
+    /// no bit, nor logging): what the ranks of a data-parallel run compare before training.
+    /// </summary>
+    internal string WhatTheModelDependsOn() => Describe(exact: true);
+
+    private string Describe(bool exact)
+    {
+        string rateFormat = exact ? "G9" : "G6";
+        string format = exact ? "G9" : "G3";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Optimizer {Optimizer?.Name ?? "Adam"}, LearningRate {(LearningRate is { } rate ? rate.ToString(rateFormat, CultureInfo.InvariantCulture) : "derived or the optimizer's default")}, LearningRateSchedule {LearningRateSchedule}, " +
+            $"LearningRateScheduler {LearningRateScheduler?.Name ?? "none"}, NumberOfEpochs {NumberOfEpochs}, ConvergenceTolerance {ConvergenceTolerance.ToString(format, CultureInfo.InvariantCulture)}, Patience {Patience}, BatchSize {BatchSize}, " +
+            $"Shuffle {Shuffle}, Seed {Seed}, L2Regularization {L2Regularization.ToString(format, CultureInfo.InvariantCulture)}, MaxGradientNorm {(MaxGradientNorm is { } norm ? norm.ToString(format, CultureInfo.InvariantCulture) : "none")}, ValidationFraction {ValidationFraction.ToString(format, CultureInfo.InvariantCulture)}, " +
+            $"EarlyStopping {(EarlyStopping is { } stop ? (exact ? string.Create(CultureInfo.InvariantCulture, $"patience {stop.Patience}, min delta {stop.MinDelta:G9}, min relative delta {stop.MinRelativeDelta:G9}, restore {stop.RestoreBestWeights}") : $"patience {stop.Patience}") : "none")}");
+    }
 }

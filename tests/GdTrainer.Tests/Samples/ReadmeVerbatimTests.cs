@@ -16,6 +16,7 @@ public sealed class ReadmeVerbatimTests
         { "tests/GdTrainer.Tests/MLNet/Export/ReadmeOnnxExampleTests.cs", ["export to onnx"] },
         { "tests/GdTrainer.Tests/MLNet/Data/StreamingTests.cs", ["data larger than memory"] },
         { "tests/GdTrainer.Tests/Training/ModuleTrainerTests.cs", ["module trainer"] },
+        { "tests/GdTrainer.Tests/MLNet/Trainers/DistributedTrainerTests.cs", ["several machines"] },
         { ".ci/package-smoke/Program.cs", ["install", "install types"] },
     };
 

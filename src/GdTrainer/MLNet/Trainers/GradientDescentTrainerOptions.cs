@@ -315,6 +315,19 @@ public abstract class GradientDescentTrainerOptions
     /// </summary>
     public int? NumberOfThreads;
 
+    /// <summary>
+    /// The processes that train this model together (data parallelism over several machines): for an MPI job,
+    /// <see cref="MpiCommunicator.FromEnvironment()"/> on every rank (<c>mpiexec -n 4 dotnet app.dll</c>). Every rank calls <c>Fit</c>
+    /// with the same options on the same data; each computes its block of every batch's micro-shards, the ranks exchange the
+    /// blocks' gradient sums every step, and every rank gets the same model, bit for bit the model one process trains with the same
+    /// batches (docs/distributed.md). Each rank reads all the rows (the data is not split among them). The ranks check that their
+    /// options, rows and label keys agree before training, stop together on cancellation (at an epoch's end), and fail together,
+    /// naming the rank, when one fails or stops answering. Save the model on rank 0 only. With a communicator and
+    /// <see cref="NumberOfThreads"/> null, each rank uses its machine's cores divided by the ranks on that machine. Default: null,
+    /// this process alone, no native library loaded.
+    /// </summary>
+    public Communicator? Communicator;
+
     /// <summary>A shallow copy (the pluggable objects are shared; they are immutable or used only to create new objects).</summary>
     internal virtual GradientDescentTrainerOptions Clone()
     {

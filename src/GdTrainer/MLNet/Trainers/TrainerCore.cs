@@ -7,6 +7,7 @@ using GdTrainer.Optimizers;
 using GdTrainer.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 
 /// <summary>
@@ -53,6 +54,26 @@ internal sealed class TrainerCore
     internal (GradientDescentModelParameters Model, DataViewSchema.Column FeatureColumn) Fit(
         IDataView input, IDataView? validationInput, GradientDescentModelParameters? initialModel = null)
     {
+        if (_options.Communicator is not { Size: > 1 } communicator)
+        {
+            return FitCore(input, validationInput, initialModel);
+        }
+
+        try
+        {
+            return FitCore(input, validationInput, initialModel);
+        }
+        catch (Exception error) when (error is not CommunicatorException && !communicator.IsFailed)
+        {
+            // A bad column or an unreadable row on one rank: the others are (or will be) waiting in a collective.
+            communicator.Fail($"{error.GetType().Name}: {error.Message}");
+            throw;
+        }
+    }
+
+    private (GradientDescentModelParameters Model, DataViewSchema.Column FeatureColumn) FitCore(
+        IDataView input, IDataView? validationInput, GradientDescentModelParameters? initialModel)
+    {
         ArgumentNullException.ThrowIfNull(input);
         DataViewSchema schema = input.Schema;
         (DataViewSchema.Column featureColumn, int featureCount) = ColumnChecks.CheckFeatures(schema, _options.FeatureColumnName, nameof(input));
@@ -60,7 +81,9 @@ internal sealed class TrainerCore
         DataViewSchema.Column? weightColumn = _options.ExampleWeightColumnName is { } weightName
             ? ColumnChecks.CheckSingle(schema, weightName, "example weight", nameof(input))
             : null;
-        CancellationToken cancellationToken = _options.CancellationToken;
+        // The ranks of a data-parallel run stop together at an epoch's end (ModuleTrainer): a read that one rank cancelled alone
+        // would leave the others waiting, so their reads do not watch the token.
+        CancellationToken cancellationToken = _options.Communicator is { Size: > 1 } ? CancellationToken.None : _options.CancellationToken;
         cancellationToken.ThrowIfCancellationRequested();
         using IChannel? channel = _host?.Start("Training");
         ILogger? logger = _options.Logger ?? _options.LoggerFactory?.CreateLogger(_loggerCategory);
@@ -84,7 +107,15 @@ internal sealed class TrainerCore
         }
 
         int seed = _options.Seed ?? _host?.Rand.Next() ?? GradientDescentTrainerOptions.DefaultSeed;
-        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, source.RowCount, source is SparseTrainingSource, logger, channel);
+        if (_options.Seed is null && _options.Communicator is { Size: > 1 } ranks)
+        {
+            // Without a seed each rank's MLContext may draw another: take rank 0's, so that the ranks start from the same model.
+            Span<int> shared = [seed];
+            ranks.Broadcast(shared, root: 0);
+            seed = shared[0];
+        }
+
+        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, source.RowCount, source is SparseTrainingSource, LabelFingerprint(labelColumn), logger, channel);
         int trainingRows = Math.Max(source.RowCount - settings.ValidationRowsOf(source.RowCount), 1);
         int batchSize = Math.Min(settings.BatchSize, trainingRows);
         ReportPlacement(budget.Describe(source, "training", batchSize), logger, channel);
@@ -128,7 +159,7 @@ internal sealed class TrainerCore
     /// The options with every model-dependent default resolved (see <see cref="GradientDescentTrainerOptions"/>'s table), as the
     /// training loop's settings; logged once per <c>Fit</c> at debug level.
     /// </summary>
-    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, int rowCount, bool sparse, ILogger? logger, IChannel? channel)
+    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, int rowCount, bool sparse, ulong labelFingerprint, ILogger? logger, IChannel? channel)
     {
         bool linear = IsLinear;
         var settings = new TrainerSettings
@@ -151,8 +182,10 @@ internal sealed class TrainerCore
             LossLoggingInterval = _options.LossLoggingInterval,
             Logger = logger,
             CancellationToken = _options.CancellationToken,
-            NumberOfThreads = _options.NumberOfThreads,
+            NumberOfThreads = _options.NumberOfThreads ?? ThreadsPerRank(_options.Communicator),
             Observer = channel is null ? null : new ChannelObserver(channel),
+            Communicator = _options.Communicator,
+            CallerFingerprint = labelFingerprint,
         };
         if (sparse && !hasValidationData && _options.ValidationFraction is null && _options.EarlyStopping is null)
         {
@@ -184,6 +217,46 @@ internal sealed class TrainerCore
     /// </summary>
     private FeatureStandardization SparseStandardization() =>
         !IsLinear && _options.FeatureStandardization == FeatureStandardization.CenterAndScale ? FeatureStandardization.Center : _options.FeatureStandardization;
+
+    /// <summary>
+    /// The threads each rank of a data-parallel run uses when the options set none: the machine's cores divided by the ranks on it
+    /// (MPICH's <c>MPI_LOCALNRANKS</c>, Open MPI's <c>OMPI_COMM_WORLD_LOCAL_SIZE</c>, else every rank of an in-process group), so
+    /// that ranks sharing a machine do not oversubscribe its cores; null (every core) without a communicator.
+    /// </summary>
+    private static int? ThreadsPerRank(Communicator? communicator)
+    {
+        if (communicator is not { Size: > 1 })
+        {
+            return null;
+        }
+
+        string? local = Environment.GetEnvironmentVariable("MPI_LOCALNRANKS") ?? Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE");
+        int onThisMachine = int.TryParse(local, NumberStyles.None, CultureInfo.InvariantCulture, out int count) && count > 0
+            ? count
+            : communicator is InProcessCommunicator ? communicator.Size : 1;
+        return Math.Max(1, Environment.ProcessorCount / onThisMachine);
+    }
+
+    /// <summary>
+    /// A hash of the label column's type and key values (the class names of a multiclass label, as <c>MapValueToKey</c> fitted them
+    /// on this rank's data): ranks whose keys differ would train the same output on different classes.
+    /// </summary>
+    private static ulong LabelFingerprint(DataViewSchema.Column labelColumn)
+    {
+        var text = new System.Text.StringBuilder(labelColumn.Type.ToString());
+        if (labelColumn.Type is KeyDataViewType
+            && labelColumn.Annotations.Schema.GetColumnOrNull(ScoreAnnotations.KeyValues)?.Type is VectorDataViewType { ItemType: TextDataViewType })
+        {
+            VBuffer<ReadOnlyMemory<char>> keys = default;
+            labelColumn.GetKeyValues(ref keys);
+            foreach (ReadOnlyMemory<char> key in keys.DenseValues())
+            {
+                text.Append('\u001f').Append(key.Span);
+            }
+        }
+
+        return System.IO.Hashing.XxHash64.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(text.ToString().AsSpan()));
+    }
 
     /// <summary>Whether the run trains with the task's default L2 penalty (the options set none, and the task's default is positive).</summary>
     private bool AppliesDefaultPenalty(TrainerSettings settings) => _options.L2Regularization is null && IsLinear && settings.L2Regularization > 0f;

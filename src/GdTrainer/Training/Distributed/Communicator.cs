@@ -1,5 +1,6 @@
 namespace GdTrainer.Training;
 
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -23,6 +24,7 @@ public abstract class Communicator : IDisposable, IShardCommunicator
 {
     private readonly object _gate = new();
     private long _sequence;
+    private long _collectiveTicks;
     private CommunicatorException? _failure;
     private bool _disposed;
 
@@ -58,6 +60,18 @@ public abstract class Communicator : IDisposable, IShardCommunicator
 
     /// <summary>Whether a collective has failed on this communicator, after which every call throws.</summary>
     public bool IsFailed => Volatile.Read(ref _failure) is not null;
+
+    /// <summary>
+    /// The number of collectives this rank has called (each all-gather, all-reduce, broadcast and barrier counts once), for
+    /// reporting what a run exchanged; a training step of a run with several ranks calls one or two.
+    /// </summary>
+    public long CollectiveCount => Interlocked.Read(ref _sequence);
+
+    /// <summary>
+    /// The wall time this rank has spent inside collectives, waiting for the other ranks included: with
+    /// <see cref="CollectiveCount"/>, the exchange's share of a run (docs/distributed.md reports it per step).
+    /// </summary>
+    public TimeSpan TimeInCollectives => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _collectiveTicks));
 
     /// <summary>
     /// Gathers <paramref name="local"/> from every rank into <paramref name="gathered"/>, rank 0's first, then rank 1's, ...;
@@ -389,6 +403,7 @@ public abstract class Communicator : IDisposable, IShardCommunicator
                     Rank, collective, earlier.FailedRanks, earlier);
             }
 
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 call(this, collective, send, receive, arguments);
@@ -397,6 +412,10 @@ public abstract class Communicator : IDisposable, IShardCommunicator
             {
                 _failure ??= failure;
                 throw;
+            }
+            finally
+            {
+                Interlocked.Add(ref _collectiveTicks, Stopwatch.GetTimestamp() - started);
             }
         }
     }
