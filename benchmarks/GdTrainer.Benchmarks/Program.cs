@@ -4,6 +4,8 @@
 // `-- --list flat` prints every benchmark's name. Results go to ./BenchmarkDotNet.Artifacts/results.
 // `-- mlp-epoch [--hidden 64,256] [--epochs 5] [--phases]` runs issue #9's MLP epoch timing instead (MlpEpoch/MlpEpochCommand.cs).
 // `-- streaming all [--rows 8000000] [--dir DIR]` runs issue 20's streamed-training measurement (Streaming/StreamingCommand.cs).
+// `-- first-fit [--processes 5]` times the first Fit of fresh processes against warm ones (FitCost/FirstFitCommand.cs);
+// `-- fit-memory [--rows 1000000,4000000]` measures a Fit's peak memory above the cached data (FitCost/FitMemoryCommand.cs).
 using BenchmarkDotNet.Running;
 
 namespace GdTrainer.Benchmarks;
@@ -11,7 +13,7 @@ namespace GdTrainer.Benchmarks;
 /// <summary>The entry point: hands the command line to BenchmarkDotNet's switcher.</summary>
 public static class Program
 {
-    /// <summary>Runs the benchmarks selected by <paramref name="args"/> (BenchmarkDotNet's options, e.g. <c>--filter</c>), or the <c>mlp-epoch</c>, <c>mlp-kernels</c> or <c>streaming</c> command.</summary>
+    /// <summary>Runs the benchmarks selected by <paramref name="args"/> (BenchmarkDotNet's options, e.g. <c>--filter</c>), or the <c>mlp-epoch</c>, <c>mlp-kernels</c>, <c>streaming</c>, <c>first-fit</c> or <c>fit-memory</c> command.</summary>
     /// <param name="args">BenchmarkDotNet command-line arguments.</param>
     public static void Main(string[] args)
     {
@@ -24,6 +26,18 @@ public static class Program
         if (args.Length > 0 && args[0] == "streaming")
         {
             Streaming.StreamingCommand.Run(args[1..]);
+            return;
+        }
+
+        if (args.Length > 0 && args[0] == "first-fit")
+        {
+            FitCost.FirstFitCommand.Run(args[1..]);
+            return;
+        }
+
+        if (args.Length > 0 && args[0] == "fit-memory")
+        {
+            FitCost.FitMemoryCommand.Run(args[1..]);
             return;
         }
 

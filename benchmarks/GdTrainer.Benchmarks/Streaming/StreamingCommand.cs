@@ -200,41 +200,7 @@ public static class StreamingCommand
     }
 
     /// <summary>Runs this program again with <paramref name="arguments"/> after <c>streaming</c>, echoing its output; returns its RESULT lines.</summary>
-    private static List<string> RunChild(string[] arguments)
-    {
-        string program = Environment.ProcessPath ?? throw new InvalidOperationException("The path of this program is unknown.");
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true };
-        if (Path.GetFileNameWithoutExtension(program) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(StreamingCommand).Assembly.Location); // Started as "dotnet GdTrainer.Benchmarks.dll".
-        }
-
-        start.ArgumentList.Add("streaming");
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        Console.WriteLine($"$ {string.Join(' ', start.ArgumentList)}");
-        using Process child = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {program}.");
-        var results = new List<string>();
-        while (child.StandardOutput.ReadLine() is { } line)
-        {
-            Console.WriteLine(line);
-            if (line.StartsWith("RESULT ", StringComparison.Ordinal))
-            {
-                results.Add(line);
-            }
-        }
-
-        child.WaitForExit();
-        if (child.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"'streaming {string.Join(' ', arguments)}' failed with exit code {child.ExitCode}.");
-        }
-
-        return results;
-    }
+    private static List<string> RunChild(string[] arguments) => ChildProcess.Run(["streaming", .. arguments]);
 
     private static string Mebibytes(long? bytes) => bytes is { } b ? (b / (double)(1 << 20)).ToString("F1", CultureInfo.InvariantCulture) : "NaN";
 
