@@ -16,18 +16,19 @@ internal sealed record ShardPolicy(int MinimumRows, long MinimumWork, int Maximu
     /// The policy of every run: shards of at least 128 rows and 2^19 row-parameters, at most 16 of them.
     /// </summary>
     /// <remarks>
-    /// Why these numbers (estimates from counts, to be checked by the benchmarks on a quiet machine; docs/benchmarks.md). A shard
-    /// costs one thread a fixed ~1-2 µs that the unsharded step does not pay (its own graph nodes and pooled scope, a handoff),
-    /// plus one addition per gradient element when the shards are summed, while its arithmetic is ~6 flops per row-parameter
-    /// (one multiply-add forward, two backward), ~30 µs at 2^19 row-parameters and ~100 GFLOP/s. So one thread loses a few
-    /// percent at most against the unsharded step: for the MLP <c>[64, 64]</c> on 20 features (5,569 parameters) a batch of 256
-    /// is two shards of 128 rows (~45 µs of arithmetic each, ~2 µs and 5,569 additions more), which is what lets two threads
-    /// halve the step; the linear model on 20 features (21 parameters) needs 24,966 rows a shard, so its batches of 256 stay one
-    /// shard on one thread (a second thread could not earn back a handoff on ~1 µs of arithmetic), and only its grown batches and
-    /// exact loss passes are split. 128 rows keep the matrix kernels' row blocks full and the sum's extra additions per element
-    /// (one per shard) below ~3% of a shard's arithmetic at any width. Powers of two balance 2, 4, 8 and 16 threads and align the
-    /// shards with the reduction tree's subtrees (whole subtrees per process, issue 21). At most 16 shards bound the memory of
-    /// their gradients (15 copies of the parameters' gradients) and still feed 16 cores.
+    /// Why these numbers. A shard costs one thread a fixed ~1-2 µs that the unsharded step does not pay (its own graph nodes and
+    /// pooled scope, a handoff), plus one addition per gradient element when the shards are summed, while its arithmetic is ~6
+    /// flops per row-parameter (one multiply-add forward, two backward), ~30 µs at 2^19 row-parameters and ~100 GFLOP/s. Those
+    /// counts predicted a few percent; measured (docs/benchmarks.md, issue 20), one thread loses about 10% against the unsharded
+    /// step (MLP epoch on 1M x 20: <c>[64, 64]</c> 271.9 against 247.1 ms, <c>[256, 256]</c> 3,468.8 against 3,132.6 ms), the
+    /// half-height products running at a lower share of the FMA peak; two threads gain 1.3x in the same process. For the MLP
+    /// <c>[64, 64]</c> on 20 features (5,569 parameters) a batch of 256 is two shards of 128 rows; the linear model on 20
+    /// features (21 parameters) needs 24,966 rows a shard, so its batches of 256 stay one shard on one thread (a second thread
+    /// could not earn back a handoff on ~1 µs of arithmetic), and only its grown batches and exact loss passes are split. 128
+    /// rows keep the matrix kernels' row blocks full and the sum's extra additions per element (one per shard) below ~3% of a
+    /// shard's arithmetic at any width. Powers of two balance 2, 4, 8 and 16 threads and align the shards with the reduction
+    /// tree's subtrees (whole subtrees per process, issue 21). At most 16 shards bound the memory of their gradients (15 copies
+    /// of the parameters' gradients) and still feed 16 cores.
     /// </remarks>
     internal static ShardPolicy Default { get; } = new(128, 1L << 19, 16);
 
