@@ -31,4 +31,17 @@ internal interface IShardCommunicator
 
     /// <summary>As the other overload, for floats (gradients; integers travel as their bits, <see cref="BitConverter.Int32BitsToSingle"/>).</summary>
     void AllGather(ReadOnlySpan<float> values, Span<float> gathered, ReadOnlySpan<int> counts);
+
+    /// <summary>
+    /// Prepares an all-gather of floats, <c>counts[r]</c> from rank r, and returns the buffer this rank writes its part into
+    /// (<c>counts[Rank]</c> floats): the communicator's own memory, so that the part is not copied before it is sent. The
+    /// buffer is valid until <see cref="AllGatherStaged"/> runs.
+    /// </summary>
+    Span<float> StageAllGather(ReadOnlySpan<int> counts);
+
+    /// <summary>
+    /// Runs the all-gather <see cref="StageAllGather"/> prepared and returns every rank's part in rank order (this rank's
+    /// included, as written), in the communicator's memory: valid until the next collective.
+    /// </summary>
+    ReadOnlySpan<float> AllGatherStaged();
 }

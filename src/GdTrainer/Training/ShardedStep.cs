@@ -158,8 +158,7 @@ internal sealed class ShardedStep : IDisposable
         }
         else
         {
-            _exchange.SumGradients(shards, first, end);
-            _exchange.GatherLosses(shards, first, end, training: true);
+            _exchange.SumGradients(shards, first, end); // The shards' losses and weights travel with the sums.
         }
 
         if (shards == 1)
@@ -191,7 +190,7 @@ internal sealed class ShardedStep : IDisposable
         CatchUpSparseRows(batch);
         _evaluateJob.Start(views, first);
         RunParts(_evaluateJob, end - first);
-        _exchange?.GatherLosses(shards, first, end, training: false);
+        _exchange?.GatherLosses(shards, first, end);
         double sum = 0;
         for (int j = 0; j < shards; j++)
         {

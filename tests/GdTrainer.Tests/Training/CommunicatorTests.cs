@@ -38,6 +38,42 @@ public sealed class CommunicatorTests
         static float Part(int rank, int i) => MathF.ScaleB(1 + (i / 7f), rank - i) * (i % 2 == 0 ? 1 : -1);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void AStagedAllGatherSendsWhatEachRankWroteInItsBufferInRankOrder(int size)
+    {
+        int[] counts = [.. Enumerable.Range(0, size).Select(r => r == 1 ? 0 : (3 * r) + 2)];
+        float[] expected = [.. Enumerable.Range(0, size).SelectMany(r => Enumerable.Range(0, counts[r]).Select(i => Part(r, i)))];
+        var gathered = new float[size][];
+        RunRanks(size, TimeSpan.FromSeconds(10), c =>
+        {
+            IShardCommunicator ranks = c;
+            for (int round = 0; round < 2; round++)
+            {
+                Span<float> mine = ranks.StageAllGather(counts);
+                Assert.Equal(counts[c.Rank], mine.Length);
+                for (int i = 0; i < mine.Length; i++)
+                {
+                    mine[i] = Part(c.Rank, i);
+                }
+
+                gathered[c.Rank] = ranks.AllGatherStaged().ToArray();
+            }
+
+            Assert.Throws<InvalidOperationException>(() => ranks.AllGatherStaged()); // Nothing staged.
+        }).ThrowIfAny();
+
+        foreach (float[] result in gathered)
+        {
+            Assert.Equal(Bits(expected), Bits(result));
+        }
+
+        // Subnormals and NaNs with payloads: the bits must arrive as they were written.
+        static float Part(int rank, int i) => BitConverter.Int32BitsToSingle(i % 2 == 0 ? (rank << 16) | i : 0x7FC00000 | (rank << 8) | i);
+    }
+
     [Fact]
     public void AllGatherOfEqualPartsAndOfAnEmptyPart()
     {

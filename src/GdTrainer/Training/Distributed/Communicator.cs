@@ -28,6 +28,14 @@ public abstract class Communicator : IDisposable, IShardCommunicator
     private CommunicatorException? _failure;
     private bool _disposed;
 
+    // The staged all-gather (IShardCommunicator.StageAllGather): its byte counts, this rank's part and the whole, and, for a
+    // communicator without memory of its own to stage in, the managed buffers.
+    private int[]? _stagedByteCounts;
+    private int _stagedSendBytes;
+    private int _stagedTotalBytes;
+    private float[] _stagedSend = [];
+    private float[] _stagedReceive = [];
+
     private protected Communicator(int rank, int size, TimeSpan timeout)
     {
         if (size < 1 || rank < 0 || rank >= size)
@@ -114,14 +122,32 @@ public abstract class Communicator : IDisposable, IShardCommunicator
     private void Gather<T>(string kind, ReadOnlySpan<T> local, Span<T> gathered, ReadOnlySpan<int> counts)
         where T : unmanaged
     {
+        int size = Unsafe.SizeOf<T>();
+        int[] byteCounts = ByteCounts(counts, size, out long total);
+        if (local.Length != counts[Rank])
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Rank {Rank} of {Size}: the all-gather's count for this rank is {counts[Rank]:N0}, but it passed {local.Length:N0} elements."), nameof(local));
+        }
+
+        if (gathered.Length * (long)size != total)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Rank {Rank} of {Size}: the all-gather of {total / size:N0} elements in all needs a destination of that length, not {gathered.Length:N0}."), nameof(gathered));
+        }
+
+        Run(kind, (long)local.Length * size, MemoryMarshal.AsBytes(local), MemoryMarshal.AsBytes(gathered), byteCounts,
+            static (self, name, send, receive, byteCounts) => self.AllGatherCore(send, receive, byteCounts, name));
+    }
+
+    /// <summary>Checks an all-gather's counts (one per rank, none negative, at most 2 GiB in all) and gives them in bytes.</summary>
+    private int[] ByteCounts(ReadOnlySpan<int> counts, int size, out long total)
+    {
         if (counts.Length != Size)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Rank {Rank} of {Size}: the all-gather needs a count for each of the {Size} ranks, not {counts.Length}."), nameof(counts));
         }
 
-        int size = Unsafe.SizeOf<T>();
         int[] byteCounts = new int[Size];
-        long total = 0;
+        total = 0;
         for (int r = 0; r < Size; r++)
         {
             if (counts[r] < 0)
@@ -140,18 +166,7 @@ public abstract class Communicator : IDisposable, IShardCommunicator
             byteCounts[r] = (int)bytes;
         }
 
-        if (local.Length != counts[Rank])
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Rank {Rank} of {Size}: the all-gather's count for this rank is {counts[Rank]:N0}, but it passed {local.Length:N0} elements."), nameof(local));
-        }
-
-        if (gathered.Length * (long)size != total)
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Rank {Rank} of {Size}: the all-gather of {total / size:N0} elements in all needs a destination of that length, not {gathered.Length:N0}."), nameof(gathered));
-        }
-
-        Run(kind, (long)local.Length * size, MemoryMarshal.AsBytes(local), MemoryMarshal.AsBytes(gathered), byteCounts,
-            static (self, name, send, receive, byteCounts) => self.AllGatherCore(send, receive, byteCounts, name));
+        return byteCounts;
     }
 
     /// <summary>
@@ -419,6 +434,71 @@ public abstract class Communicator : IDisposable, IShardCommunicator
             }
         }
     }
+
+    /// <inheritdoc/>
+    Span<float> IShardCommunicator.StageAllGather(ReadOnlySpan<int> counts)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_failure is { } earlier)
+        {
+            throw new CommunicatorException(
+                string.Create(CultureInfo.InvariantCulture, $"Rank {Rank} of {Size} cannot stage an all-gather: this communicator failed earlier. {earlier.Message}"),
+                Rank, "all-gather", earlier.FailedRanks, earlier);
+        }
+
+        int[] byteCounts = ByteCounts(counts, sizeof(float), out long total);
+        int ownOffset = 0;
+        for (int r = 0; r < Rank; r++)
+        {
+            ownOffset += byteCounts[r];
+        }
+
+        _stagedByteCounts = byteCounts;
+        _stagedSendBytes = byteCounts[Rank];
+        _stagedTotalBytes = (int)total;
+        return MemoryMarshal.Cast<byte, float>(StageCore(_stagedSendBytes, _stagedTotalBytes, ownOffset));
+    }
+
+    /// <inheritdoc/>
+    ReadOnlySpan<float> IShardCommunicator.AllGatherStaged()
+    {
+        int[] byteCounts = _stagedByteCounts ?? throw new InvalidOperationException("AllGatherStaged runs the all-gather StageAllGather prepared; none is prepared.");
+        _stagedByteCounts = null;
+        Run("all-gather", _stagedSendBytes, default, default, byteCounts,
+            static (self, name, _, _, counts) => self.AllGatherStagedCore(counts, name));
+        return MemoryMarshal.Cast<byte, float>(StagedReceive(_stagedTotalBytes));
+    }
+
+    /// <summary>
+    /// Gives the memory this rank writes its part of a staged all-gather into (<paramref name="sendBytes"/>, at
+    /// <paramref name="ownOffset"/> of the <paramref name="totalBytes"/> gathered). Here: managed buffers, gathered by
+    /// <see cref="AllGatherCore"/>; a communicator with memory of its own overrides the three staging methods to send from it in place.
+    /// </summary>
+    private protected virtual Span<byte> StageCore(int sendBytes, int totalBytes, int ownOffset)
+    {
+        if (_stagedSend.Length * sizeof(float) < sendBytes)
+        {
+            _stagedSend = new float[sendBytes / sizeof(float)];
+        }
+
+        if (_stagedReceive.Length * sizeof(float) < totalBytes)
+        {
+            _stagedReceive = new float[totalBytes / sizeof(float)];
+        }
+
+        return MemoryMarshal.AsBytes(_stagedSend.AsSpan(0, sendBytes / sizeof(float)));
+    }
+
+    /// <summary>Runs the staged all-gather (inside <see cref="Run"/>: counted, timed, failures kept).</summary>
+    private protected virtual void AllGatherStagedCore(int[] byteCounts, string collective) =>
+        AllGatherCore(
+            MemoryMarshal.AsBytes(_stagedSend.AsSpan(0, _stagedSendBytes / sizeof(float))),
+            MemoryMarshal.AsBytes(_stagedReceive.AsSpan(0, _stagedTotalBytes / sizeof(float))),
+            byteCounts,
+            collective);
+
+    /// <summary>The gathered bytes of the last staged all-gather.</summary>
+    private protected virtual ReadOnlySpan<byte> StagedReceive(int totalBytes) => MemoryMarshal.AsBytes(_stagedReceive.AsSpan(0, totalBytes / sizeof(float)));
 
     /// <inheritdoc/>
     void IShardCommunicator.AllGather(ReadOnlySpan<double> values, Span<double> gathered, ReadOnlySpan<int> counts) => AllGather(values, gathered, counts);

@@ -210,6 +210,34 @@ public sealed unsafe class MpiCommunicator : Communicator
         new ReadOnlySpan<byte>(into, receive.Length).CopyTo(receive);
     }
 
+    /// <summary>
+    /// The staged all-gather sends in place from the staging memory (MPI_IN_PLACE): the caller writes its part where the
+    /// gathered parts go, so the part is neither copied in nor, with the others, copied out. Measured on the two-rank MLP epoch
+    /// (docs/distributed.md).
+    /// </summary>
+    private protected override Span<byte> StageCore(int sendBytes, int totalBytes, int ownOffset)
+    {
+        Stage(totalBytes);
+        return new Span<byte>(_staging + ownOffset, sendBytes);
+    }
+
+    private protected override void AllGatherStagedCore(int[] byteCounts, string collective)
+    {
+        int offset = 0;
+        for (int r = 0; r < Size; r++)
+        {
+            _counts[r] = byteCounts[r];
+            _displacements[r] = offset;
+            offset += byteCounts[r];
+        }
+
+        int request = MpiLibrary.RequestNull;
+        Start(_mpi.MPI_Iallgatherv(MpiLibrary.InPlace, 0, MpiLibrary.Byte, _staging, _counts, _displacements, MpiLibrary.Byte, _data, &request), collective);
+        Wait(&request, collective);
+    }
+
+    private protected override ReadOnlySpan<byte> StagedReceive(int totalBytes) => new(_staging, totalBytes);
+
     private protected override void BroadcastCore(Span<byte> buffer, int root, string collective)
     {
         Stage(buffer.Length);

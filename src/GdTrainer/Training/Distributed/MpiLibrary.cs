@@ -39,6 +39,9 @@ internal sealed unsafe class MpiLibrary
     /// <summary>MPICH's <c>MPI_STATUS_IGNORE</c>: the pointer value 1.</summary>
     internal static readonly void* StatusIgnore = (void*)1;
 
+    /// <summary>MPI_IN_PLACE in the MPICH (and MS-MPI) ABI: the send buffer is the caller's own part of the receive buffer.</summary>
+    internal static readonly void* InPlace = (void*)-1;
+
 #pragma warning disable SA1310 // The field names are the MPI functions' names.
     internal readonly delegate* unmanaged<int*, int> MPI_Initialized;
     internal readonly delegate* unmanaged<int*, int> MPI_Finalized;
