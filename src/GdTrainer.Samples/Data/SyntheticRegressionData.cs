@@ -80,7 +80,8 @@ public sealed class SyntheticRegressionData
         return mlContext.Data.LoadFromEnumerable(Rows, schema);
     }
 
-    private static float Gaussian(Random generator)
+    /// <summary>A standard normal draw (Box-Muller, one of the pair) from <paramref name="generator"/>.</summary>
+    internal static float Gaussian(Random generator)
     {
         double radius = Math.Sqrt(-2.0 * Math.Log(1.0 - generator.NextDouble()));
         return (float)(radius * Math.Cos(2.0 * Math.PI * generator.NextDouble()));

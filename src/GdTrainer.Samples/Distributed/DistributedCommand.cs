@@ -110,36 +110,24 @@ public static class DistributedCommand
         int? threadCount = threads > 0 ? threads : null;
 
         // No hold-out, so that every row trains; an MLP's learning rate is Adam's usual 1e-3 (the linear model derives its own).
-        if (task == "regression")
-        {
-            return mlContext.Regression.Trainers.GradientDescent(new GradientDescentRegressionTrainer.Options
-            {
-                LabelColumnName = nameof(DistributedRow.Target),
-                HiddenLayers = layers,
-                LearningRate = model == "mlp" ? 1e-3f : null,
-                BatchSize = batchSize,
-                NumberOfEpochs = epochs,
-                ValidationFraction = 0f,
-                Seed = seed,
-                NumberOfThreads = threadCount,
-                Communicator = communicator,
-                Progress = progress,
-            });
-        }
+        return task == "regression"
+            ? mlContext.Regression.Trainers.GradientDescent(Configure(new GradientDescentRegressionTrainer.Options { LabelColumnName = nameof(DistributedRow.Target) }))
+            : mlContext.BinaryClassification.Trainers.GradientDescent(Configure(new GradientDescentBinaryTrainer.Options { LabelColumnName = nameof(DistributedRow.Positive) }));
 
-        return mlContext.BinaryClassification.Trainers.GradientDescent(new GradientDescentBinaryTrainer.Options
+        TOptions Configure<TOptions>(TOptions options)
+            where TOptions : GradientDescentTrainerOptions
         {
-            LabelColumnName = nameof(DistributedRow.Positive),
-            HiddenLayers = layers,
-            LearningRate = model == "mlp" ? 1e-3f : null,
-            BatchSize = batchSize,
-            NumberOfEpochs = epochs,
-            ValidationFraction = 0f,
-            Seed = seed,
-            NumberOfThreads = threadCount,
-            Communicator = communicator,
-            Progress = progress,
-        });
+            options.HiddenLayers = layers;
+            options.LearningRate = model == "mlp" ? 1e-3f : null;
+            options.BatchSize = batchSize;
+            options.NumberOfEpochs = epochs;
+            options.ValidationFraction = 0f;
+            options.Seed = seed;
+            options.NumberOfThreads = threadCount;
+            options.Communicator = communicator;
+            options.Progress = progress;
+            return options;
+        }
     }
 
     /// <summary>The XxHash64 of every layer's weights and bias bytes, in order: equal on two runs only if they trained the same bits.</summary>

@@ -1,3 +1,4 @@
+using GdTrainer.Samples.Data;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -33,12 +34,12 @@ public static class DistributedData
             double target = 0.5;
             for (int j = 0; j < featureCount; j++)
             {
-                features[j] = Gaussian(generator);
+                features[j] = SyntheticRegressionData.Gaussian(generator);
                 target += weights[j] * features[j];
             }
 
             target += 0.8 * features[0] * features[1] + Math.Sin(2.0 * features[1]);
-            double noise = 0.1 * Gaussian(generator);
+            double noise = 0.1 * SyntheticRegressionData.Gaussian(generator);
             double uniform = Math.Clamp(generator.NextDouble(), 1e-12, 1.0 - 1e-12);
             double logistic = Math.Log(uniform / (1.0 - uniform));
             rows[i] = new DistributedRow { Features = features, Target = (float)(target + noise), Positive = target - 0.5 + 0.5 * logistic > 0.0 };
@@ -55,11 +56,5 @@ public static class DistributedData
         SchemaDefinition schema = SchemaDefinition.Create(typeof(DistributedRow));
         schema[nameof(DistributedRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, featureCount);
         return mlContext.Data.LoadFromEnumerable(rows, schema);
-    }
-
-    private static float Gaussian(Random generator)
-    {
-        double radius = Math.Sqrt(-2.0 * Math.Log(1.0 - generator.NextDouble()));
-        return (float)(radius * Math.Cos(2.0 * Math.PI * generator.NextDouble()));
     }
 }
