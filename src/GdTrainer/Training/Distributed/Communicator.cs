@@ -2,6 +2,7 @@ namespace GdTrainer.Training;
 
 using System.Diagnostics;
 using System.Globalization;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -196,28 +197,7 @@ public abstract class Communicator : IDisposable, IShardCommunicator
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="operation"/> is not a defined value.</exception>
     /// <exception cref="CommunicatorException">A rank failed, left, did not answer within <see cref="Timeout"/>, or called another collective.</exception>
     /// <exception cref="ObjectDisposedException">The communicator was disposed.</exception>
-    public void AllReduce(Span<double> values, ReduceOperation operation)
-    {
-        CheckOperation(operation);
-        double[] all = new double[(long)values.Length * Size];
-        GatherEqual<double>("all-reduce", values, all);
-        for (int i = 0; i < values.Length; i++)
-        {
-            double result = all[i];
-            for (int r = 1; r < Size; r++)
-            {
-                double next = all[(r * values.Length) + i];
-                result = operation switch
-                {
-                    ReduceOperation.Sum => result + next,
-                    ReduceOperation.Max => Math.Max(result, next),
-                    _ => Math.Min(result, next),
-                };
-            }
-
-            values[i] = result;
-        }
-    }
+    public void AllReduce(Span<double> values, ReduceOperation operation) => Reduce(values, operation);
 
     /// <summary>Combines <paramref name="value"/> over the ranks with <paramref name="operation"/>; every rank gets the same value.</summary>
     /// <param name="value">This rank's value.</param>
@@ -240,22 +220,29 @@ public abstract class Communicator : IDisposable, IShardCommunicator
     /// <exception cref="OverflowException">A sum does not fit a <see cref="long"/> (the same on every rank).</exception>
     /// <exception cref="CommunicatorException">A rank failed, left, did not answer within <see cref="Timeout"/>, or called another collective.</exception>
     /// <exception cref="ObjectDisposedException">The communicator was disposed.</exception>
-    public void AllReduce(Span<long> values, ReduceOperation operation)
+    public void AllReduce(Span<long> values, ReduceOperation operation) => Reduce(values, operation);
+
+    /// <summary>
+    /// The all-reduces: an all-gather, then the same left fold in rank order on every rank. A sum is checked (it throws on a
+    /// <see cref="long"/> overflow; a double's checked addition is its plain one); Max and Min propagate NaN, as Math.Max does.
+    /// </summary>
+    private void Reduce<T>(Span<T> values, ReduceOperation operation)
+        where T : unmanaged, INumber<T>
     {
         CheckOperation(operation);
-        long[] all = new long[(long)values.Length * Size];
-        GatherEqual<long>("all-reduce", values, all);
+        T[] all = new T[(long)values.Length * Size];
+        GatherEqual<T>("all-reduce", values, all);
         for (int i = 0; i < values.Length; i++)
         {
-            long result = all[i];
+            T result = all[i];
             for (int r = 1; r < Size; r++)
             {
-                long next = all[(r * values.Length) + i];
+                T next = all[(r * values.Length) + i];
                 result = operation switch
                 {
                     ReduceOperation.Sum => checked(result + next),
-                    ReduceOperation.Max => Math.Max(result, next),
-                    _ => Math.Min(result, next),
+                    ReduceOperation.Max => T.Max(result, next),
+                    _ => T.Min(result, next),
                 };
             }
 
