@@ -100,25 +100,8 @@ internal static class DataViewReader
 
             labelGetter(ref label);
             weightGetter?.Invoke(ref weight);
-            if (!float.IsFinite(label))
+            if (!IsUsable(label, weight, seen - 1, invalidRows, labelColumn, weightColumn, ref nonFiniteLabel, ref invalidWeight))
             {
-                if (invalidRows == InvalidRowHandling.Error)
-                {
-                    throw InvalidRow(seen - 1, $"the label column '{labelColumn.Name}'", label, "NaN or infinite");
-                }
-
-                nonFiniteLabel++;
-                continue;
-            }
-
-            if (!float.IsFinite(weight) || weight <= 0f)
-            {
-                if (invalidRows == InvalidRowHandling.Error)
-                {
-                    throw InvalidRow(seen - 1, $"the example weight column '{weightColumn!.Value.Name}'", weight, "NaN, infinite, zero or negative");
-                }
-
-                invalidWeight++;
                 continue;
             }
 
@@ -233,25 +216,8 @@ internal static class DataViewReader
 
             labelGetter(ref label);
             weightGetter?.Invoke(ref weight);
-            if (!float.IsFinite(label))
+            if (!IsUsable(label, weight, seen - 1, invalidRows, labelColumn, weightColumn, ref nonFiniteLabel, ref invalidWeight))
             {
-                if (invalidRows == InvalidRowHandling.Error)
-                {
-                    throw InvalidRow(seen - 1, $"the label column '{labelColumn.Name}'", label, "NaN or infinite");
-                }
-
-                nonFiniteLabel++;
-                continue;
-            }
-
-            if (!float.IsFinite(weight) || weight <= 0f)
-            {
-                if (invalidRows == InvalidRowHandling.Error)
-                {
-                    throw InvalidRow(seen - 1, $"the example weight column '{weightColumn!.Value.Name}'", weight, "NaN, infinite, zero or negative");
-                }
-
-                invalidWeight++;
                 continue;
             }
 
@@ -314,6 +280,39 @@ internal static class DataViewReader
             $"exceed the {Array.MaxLength} floats (~{Array.MaxLength * 4.0 / (1L << 30):F0} GB) one buffer can hold: at most {maxRows} rows fit. Leave Options.Streaming null (the default) or set it to true to stream the rows from the data view instead, reduce the features " +
             $"(fewer n-grams or hash bits, mlContext.Transforms.FeatureSelection.SelectFeaturesBasedOnCount or SelectFeaturesBasedOnMutualInformation), " +
             $"or train on a sample of the rows (mlContext.Data.TakeRows, or BootstrapSample)."));
+    }
+
+    /// <summary>
+    /// Whether a row's label and example weight can train; a row that cannot is counted under its reason (the label first), or,
+    /// under <see cref="InvalidRowHandling.Error"/>, ends the read with an error that names the row, the column and the value.
+    /// </summary>
+    private static bool IsUsable(
+        float label, float weight, long row, InvalidRowHandling invalidRows, DataViewSchema.Column labelColumn, DataViewSchema.Column? weightColumn,
+        ref long nonFiniteLabel, ref long invalidWeight)
+    {
+        if (!float.IsFinite(label))
+        {
+            if (invalidRows == InvalidRowHandling.Error)
+            {
+                throw InvalidRow(row, $"the label column '{labelColumn.Name}'", label, "NaN or infinite");
+            }
+
+            nonFiniteLabel++;
+            return false;
+        }
+
+        if (!float.IsFinite(weight) || weight <= 0f)
+        {
+            if (invalidRows == InvalidRowHandling.Error)
+            {
+                throw InvalidRow(row, $"the example weight column '{weightColumn!.Value.Name}'", weight, "NaN, infinite, zero or negative");
+            }
+
+            invalidWeight++;
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>The error for an unusable row under <see cref="InvalidRowHandling.Error"/>.</summary>
