@@ -19,14 +19,14 @@ internal sealed class DenseTrainingSource : TrainingSource
     private readonly int _start;
     private readonly int _count;
     private readonly double _totalWeight;
-    private readonly Dictionary<int, DenseBatchPlan> _plans = [];
+    private readonly Dictionary<int, ContiguousBatchPlan> _plans = [];
 
     private DenseTrainingSource(Store store, int start, int count)
     {
         _store = store;
         _start = start;
         _count = count;
-        _totalWeight = store.Weights is null ? count : SumOf(store.Weights.AsSpan(start, count));
+        _totalWeight = store.Weights is null ? count : ContiguousBatchPlan.SumOf(store.Weights.AsSpan(start, count));
     }
 
     public override int FeatureCount => _store.FeatureCount;
@@ -112,9 +112,11 @@ internal sealed class DenseTrainingSource : TrainingSource
     {
         _store.ApplyPendingTransform();
         batchSize = Math.Clamp(batchSize, 1, _count);
-        if (!_plans.TryGetValue(batchSize, out DenseBatchPlan? plan))
+        if (!_plans.TryGetValue(batchSize, out ContiguousBatchPlan? plan))
         {
-            plan = new DenseBatchPlan(this, batchSize);
+            int d = FeatureCount;
+            float[] features = _store.Features;
+            plan = new ContiguousBatchPlan(_start, _count, batchSize, _store.Labels, _store.Weights, _totalWeight, (start, size) => (Tensor.Wrap(features, start * d, [size, d]), null));
             _plans[batchSize] = plan;
         }
 
@@ -127,52 +129,6 @@ internal sealed class DenseTrainingSource : TrainingSource
         int d = FeatureCount;
         return LearningRateEstimate.CurvatureOfLinearLeastSquares(
             _store.Features.AsSpan(_start * d, _count * d), _store.Weights is null ? default : _store.Weights.AsSpan(_start, _count), _count, d);
-    }
-
-    private static double SumOf(ReadOnlySpan<float> weights)
-    {
-        double sum = 0;
-        foreach (float weight in weights)
-        {
-            sum += weight;
-        }
-
-        return sum;
-    }
-
-    /// <summary>The batches of a dense source: contiguous views of its store, cut once per batch size.</summary>
-    private sealed class DenseBatchPlan : BatchPlan
-    {
-        private readonly TrainingBatch[] _batches;
-        private readonly int[] _order;
-
-        internal DenseBatchPlan(DenseTrainingSource source, int batchSize)
-        {
-            Store store = source._store;
-            int d = source.FeatureCount;
-            int count = (source._count + batchSize - 1) / batchSize;
-            _batches = new TrainingBatch[count];
-            _order = new int[count];
-            BatchSize = batchSize;
-            for (int b = 0; b < count; b++)
-            {
-                int start = source._start + (b * batchSize);
-                int size = Math.Min(batchSize, source._count - (b * batchSize));
-                Tensor<float>? weights = store.Weights is null ? null : Tensor.Wrap(store.Weights, start, [size]);
-                double totalWeight = weights is null ? size : SumOf(weights.Data);
-                var gradientScale = Tensor.Scalar((float)(totalWeight * count / source._totalWeight));
-                _batches[b] = new TrainingBatch(Tensor.Wrap(store.Features, start * d, [size, d]), null, Tensor.Wrap(store.Labels, start, [size]), weights, totalWeight, gradientScale);
-                _order[b] = b;
-            }
-        }
-
-        internal override int BatchSize { get; }
-
-        internal override int Count => _batches.Length;
-
-        internal override void ShuffleOrder(FastRandom random) => random.Shuffle(_order.AsSpan());
-
-        internal override TrainingBatch this[int step] => _batches[_order[step]];
     }
 
     /// <summary>

@@ -17,24 +17,14 @@ internal sealed class SparseTrainingSource : TrainingSource
     private readonly int _first; // This source is the rows _first .. _first + _count - 1 of the store.
     private readonly int _count;
     private readonly double _totalWeight;
-    private readonly Dictionary<int, SparseBatchPlan> _plans = [];
+    private readonly Dictionary<int, ContiguousBatchPlan> _plans = [];
 
     private SparseTrainingSource(Store store, int first, int count)
     {
         _store = store;
         _first = first;
         _count = count;
-        double total = count;
-        if (store.Weights is { } weights)
-        {
-            total = 0;
-            for (int i = first; i < first + count; i++)
-            {
-                total += weights[i];
-            }
-        }
-
-        _totalWeight = total;
+        _totalWeight = store.Weights is null ? count : ContiguousBatchPlan.SumOf(store.Weights.AsSpan(first, count));
     }
 
     public override int FeatureCount => _store.FeatureCount;
@@ -135,9 +125,11 @@ internal sealed class SparseTrainingSource : TrainingSource
     internal override BatchPlan Plan(int batchSize)
     {
         batchSize = Math.Clamp(batchSize, 1, _count);
-        if (!_plans.TryGetValue(batchSize, out SparseBatchPlan? plan))
+        if (!_plans.TryGetValue(batchSize, out ContiguousBatchPlan? plan))
         {
-            plan = new SparseBatchPlan(this, batchSize);
+            Store store = _store;
+            plan = new ContiguousBatchPlan(_first, _count, batchSize, store.Labels, store.Weights, _totalWeight,
+                (start, size) => (null, new SparseRows(store.FeatureCount, size, store.RowStarts, start, store.Indices, store.Values, store.Offsets)));
             _plans[batchSize] = plan;
         }
 
@@ -212,50 +204,6 @@ internal sealed class SparseTrainingSource : TrainingSource
             offsets?.Columns,
             offsets?.Values);
         return new LinearCurvature(lambda, largestNorm + 1.0, _count);
-    }
-
-    /// <summary>The batches of a sparse source: contiguous ranges of its rows, cut once per batch size.</summary>
-    private sealed class SparseBatchPlan : BatchPlan
-    {
-        private readonly TrainingBatch[] _batches;
-        private readonly int[] _order;
-
-        internal SparseBatchPlan(SparseTrainingSource source, int batchSize)
-        {
-            Store store = source._store;
-            int count = (source._count + batchSize - 1) / batchSize;
-            _batches = new TrainingBatch[count];
-            _order = new int[count];
-            BatchSize = batchSize;
-            for (int b = 0; b < count; b++)
-            {
-                int start = source._first + (b * batchSize);
-                int size = Math.Min(batchSize, source._count - (b * batchSize));
-                Tensor<float>? weights = store.Weights is null ? null : Tensor.Wrap(store.Weights, start, [size]);
-                double totalWeight = size;
-                if (weights is not null)
-                {
-                    totalWeight = 0;
-                    foreach (float weight in weights.Data)
-                    {
-                        totalWeight += weight;
-                    }
-                }
-
-                var rows = new SparseRows(store.FeatureCount, size, store.RowStarts, start, store.Indices, store.Values, store.Offsets);
-                var gradientScale = Tensor.Scalar((float)(totalWeight * count / source._totalWeight));
-                _batches[b] = new TrainingBatch(null, rows, Tensor.Wrap(store.Labels, start, [size]), weights, totalWeight, gradientScale);
-                _order[b] = b;
-            }
-        }
-
-        internal override int BatchSize { get; }
-
-        internal override int Count => _batches.Length;
-
-        internal override void ShuffleOrder(FastRandom random) => random.Shuffle(_order.AsSpan());
-
-        internal override TrainingBatch this[int step] => _batches[_order[step]];
     }
 
     /// <summary>
