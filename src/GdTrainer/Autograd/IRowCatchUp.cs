@@ -1,15 +1,15 @@
 namespace GdTrainer.Autograd;
 
 /// <summary>
-/// Brings rows of a parameter up to date with what an optimizer applies lazily (see <see cref="Tensor{T}.PendingRows"/>):
-/// a sparse product calls it for the rows it is about to read, the training loop for every row before anything reads the
-/// parameter densely.
+/// What an optimizer owes a parameter's rows lazily (see <see cref="Tensor{T}.PendingRows"/>): the parameter's values are its
+/// stored values times <see cref="Scale"/>, one factor for every row, which a sparse product applies to what it reads; the
+/// training loop calls <see cref="CatchUpAll"/> before anything reads the parameter in any other way.
 /// </summary>
 internal interface IRowCatchUp
 {
-    /// <summary>Applies what <paramref name="rows"/> are owed.</summary>
-    void CatchUp(ReadOnlySpan<int> rows);
+    /// <summary>The factor that turns the stored values into the parameter's values (1 when nothing is owed).</summary>
+    double Scale { get; }
 
-    /// <summary>Applies what every row is owed.</summary>
+    /// <summary>Applies what every row is owed: the stored values become the parameter's values, and <see cref="Scale"/> 1.</summary>
     void CatchUpAll();
 }

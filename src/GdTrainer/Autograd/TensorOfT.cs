@@ -243,8 +243,9 @@ public sealed partial class Tensor<T>
     internal GradientRows? GradientRows => _gradientRows;
 
     /// <summary>
-    /// Rows that an optimizer updates lazily (a weight decay still owed by rows no batch has touched); a sparse product asks
-    /// it to bring the rows it is about to read up to date. Null when nothing is owed.
+    /// What an optimizer owes this parameter lazily (SGD's weight decay between the sparse batches that touch its rows): its
+    /// values are the stored ones times <see cref="IRowCatchUp.Scale"/>, which a sparse product applies to what it reads. Null
+    /// when nothing is owed.
     /// </summary>
     internal IRowCatchUp? PendingRows { get; set; }
 

@@ -3,68 +3,40 @@ namespace GdTrainer.Optimizers;
 using GdTrainer.Autograd;
 
 /// <summary>
-/// The weight decay a parameter's rows are owed: the product of every step's factor <c>1 − lr·wd</c> since the rows were
-/// last brought up to date, kept as one running product and, per row, the product's value when the row was last current,
-/// so that a row is caught up with one multiplication by their ratio (in double: the product of thousands of factors
-/// stays representable). Catching up every row resets both.
+/// The weight decay SGD owes a parameter between the sparse batches that touch its rows, as one factor for the whole parameter:
+/// its values are the stored values times <see cref="Scale"/> (scikit-learn's <c>SGDClassifier</c> keeps <c>w = scale·v</c> for
+/// the same reason). A step's decay <c>1 − lr·wd</c> multiplies the scale, the rows the step updates are written in stored units
+/// (their change divided by the scale), a sparse product multiplies what it reads by the scale, and <see cref="CatchUpAll"/>
+/// multiplies every stored value by the scale and resets it to 1. A step then costs the rows it updates and nothing per row it
+/// reads. (Owing the decay row by row, and paying it when a product next read the row, cost a look-up per non-zero of every
+/// batch: 28% of a 2.6-million-slot text model's epoch.)
 /// </summary>
-internal sealed class LazyDecay : IRowCatchUp
+internal sealed class LazyDecay(Tensor<float> parameter) : IRowCatchUp
 {
-    private readonly Tensor<float> _parameter;
-    private readonly int _rowLength;
-    private readonly double[] _productWhenCurrent;
-    private double _product = 1.0;
+    // Below this the stored values are rescaled at once, long before the scale's inverse loses float's precision.
+    private const double SmallestScale = 1e-6;
 
-    internal LazyDecay(Tensor<float> parameter, int rowLength)
+    /// <inheritdoc/>
+    public double Scale { get; private set; } = 1.0;
+
+    /// <summary>Owes every row one more step's decay: multiplies the scale by <paramref name="factor"/> (<c>1 − lr·wd</c>).</summary>
+    internal void Advance(double factor)
     {
-        _parameter = parameter;
-        _rowLength = rowLength;
-        _productWhenCurrent = new double[parameter.Length / rowLength];
-        Array.Fill(_productWhenCurrent, 1.0);
-    }
-
-    /// <summary>Multiplies the owed decay of every row by <paramref name="factor"/> (one step's <c>1 − lr·wd</c>).</summary>
-    internal void Advance(double factor) => _product *= factor;
-
-    /// <summary>Records <paramref name="rows"/> as current (their step applied the decay directly).</summary>
-    internal void MarkCurrent(ReadOnlySpan<int> rows)
-    {
-        foreach (int row in rows)
+        Scale *= factor;
+        if (Scale < SmallestScale)
         {
-            _productWhenCurrent[row] = _product;
+            CatchUpAll();
         }
     }
 
-    public void CatchUp(ReadOnlySpan<int> rows)
-    {
-        Span<float> theta = _parameter.Data;
-        foreach (int row in rows)
-        {
-            double when = _productWhenCurrent[row];
-            if (when != _product)
-            {
-                Scale(theta.Slice(row * _rowLength, _rowLength), when == 0 ? 0 : _product / when);
-                _productWhenCurrent[row] = _product;
-            }
-        }
-    }
-
+    /// <inheritdoc/>
     public void CatchUpAll()
     {
-        Span<float> theta = _parameter.Data;
-        for (int row = 0; row < _productWhenCurrent.Length; row++)
+        if (Scale != 1.0)
         {
-            double when = _productWhenCurrent[row];
-            if (when != _product)
-            {
-                Scale(theta.Slice(row * _rowLength, _rowLength), when == 0 ? 0 : _product / when);
-            }
+            Span<float> values = parameter.Data;
+            System.Numerics.Tensors.TensorPrimitives.Multiply(values, (float)Scale, values);
+            Scale = 1.0;
         }
-
-        Array.Fill(_productWhenCurrent, 1.0);
-        _product = 1.0;
     }
-
-    private static void Scale(Span<float> row, double factor) =>
-        System.Numerics.Tensors.TensorPrimitives.Multiply(row, (float)factor, row);
 }

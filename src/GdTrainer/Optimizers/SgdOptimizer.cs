@@ -105,11 +105,10 @@ public sealed class SgdOptimizer : Optimizer
 
     /// <summary>
     /// Plain SGD on the rows a sparse batch touched: <c>θ_row -= lr·(g_row + wd·θ_row)</c>, exactly the dense step on those rows.
-    /// Every other row's gradient is 0, so its dense step is the decay <c>θ *= 1 − lr·wd</c> alone; that is owed rather than
-    /// applied (the factors multiply up in a <see cref="LazyDecay"/>) and paid when a sparse product next reads the row or
-    /// the loop reads the parameter (scikit-learn's <c>SGDClassifier</c> keeps <c>w = scale·v</c> for the same reason): a
-    /// step then costs the batch's non-zeros, not the parameter's size. Momentum has no such form (every row's buffer moves
-    /// every step), so with momentum the step is dense.
+    /// Every other row's gradient is 0, so its dense step is the decay <c>θ *= 1 − lr·wd</c> alone, which is kept as one factor
+    /// of the whole parameter (<see cref="LazyDecay"/>: <c>θ = scale·v</c>, the step's decay multiplies the scale and the touched
+    /// rows take <c>v_row -= (lr / scale)·g_row</c>): a step then costs the batch's rows, not the parameter's size. Momentum has
+    /// no such form (every row's buffer moves every step), so with momentum the step is dense.
     /// </summary>
     private protected override bool UpdateRows(Tensor<float> parameter, ReadOnlySpan<float> gradient, ReadOnlySpan<int> rows, int rowLength, float learningRate, float weightDecay)
     {
@@ -119,28 +118,34 @@ public sealed class SgdOptimizer : Optimizer
         }
 
         Span<float> theta = parameter.Data;
+        float rate = learningRate;
         if (weightDecay != 0f)
         {
             if (parameter.PendingRows is not LazyDecay lazy)
             {
-                lazy = new LazyDecay(parameter, rowLength);
+                lazy = new LazyDecay(parameter);
                 parameter.PendingRows = lazy;
             }
 
-            lazy.CatchUp(rows); // Rows a sparse product read are current already; this costs a comparison each.
             lazy.Advance(1.0 - ((double)learningRate * weightDecay));
+            rate = (float)(learningRate / lazy.Scale);
+        }
+
+        if (rowLength == 1)
+        {
+            // A linear model's weight: one value a row, where a call per row cost more than its arithmetic.
             foreach (int row in rows)
             {
-                PlainStep(theta.Slice(row * rowLength, rowLength), gradient.Slice(row * rowLength, rowLength), learningRate, weightDecay);
+                theta[row] -= rate * gradient[row];
             }
 
-            lazy.MarkCurrent(rows);
             return true;
         }
 
         foreach (int row in rows)
         {
-            PlainStep(theta.Slice(row * rowLength, rowLength), gradient.Slice(row * rowLength, rowLength), learningRate, 0f);
+            Span<float> values = theta.Slice(row * rowLength, rowLength);
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(gradient.Slice(row * rowLength, rowLength), -rate, values, values);
         }
 
         return true;

@@ -17,7 +17,7 @@ internal static class LinearSquaredError
         double bias = model.Bias.Data[0];
         if (batch.SparseFeatures is { } sparse)
         {
-            return SparseSum(weights, bias, sparse, batch);
+            return SparseSum(weights, model.Weights.PendingRows?.Scale ?? 1.0, bias, sparse, batch);
         }
 
         ReadOnlySpan<float> x = batch.Features!.Data;
@@ -40,7 +40,8 @@ internal static class LinearSquaredError
         return sum;
     }
 
-    private static double SparseSum(ReadOnlySpan<float> weights, double bias, SparseRows x, TrainingBatch batch)
+    // scale: SGD's lazily owed decay (LazyDecay), by which the stored weights are multiplied.
+    private static double SparseSum(ReadOnlySpan<float> weights, double scale, double bias, SparseRows x, TrainingBatch batch)
     {
         ReadOnlySpan<float> y = batch.Labels.Data;
         ReadOnlySpan<float> w = batch.Weights is null ? default : batch.Weights.Data;
@@ -51,7 +52,7 @@ internal static class LinearSquaredError
         {
             for (int c = 0; c < offsets.Columns.Length; c++)
             {
-                bias -= (double)offsets.Values[c] * weights[offsets.Columns[c]];
+                bias -= (double)offsets.Values[c] * (weights[offsets.Columns[c]] * scale);
             }
         }
 
@@ -61,7 +62,7 @@ internal static class LinearSquaredError
             double residual = bias - y[i];
             for (int p = starts[i]; p < starts[i + 1]; p++)
             {
-                residual += (double)values[p] * weights[indices[p]];
+                residual += (double)values[p] * (weights[indices[p]] * scale);
             }
 
             sum += (w.IsEmpty ? 1.0 : w[i]) * residual * residual;

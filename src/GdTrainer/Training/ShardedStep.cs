@@ -31,9 +31,8 @@ using GdTrainer.Models;
 /// </para>
 /// <para>
 /// <b>Dropout</b> draws its masks from the shard's <see cref="DropoutSeeds"/>, started from the run's seed, the step and the shard
-/// index. <b>Lazy weight decay</b> (<see cref="Tensor{T}.PendingRows"/>, SGD's decay owed by rows of a sparse weight) is paid for
-/// the batch's columns on the calling thread before the shards run: the sparse product would otherwise write the weights from
-/// several threads at once; it then finds nothing owed.
+/// index. <b>Lazy weight decay</b> (<see cref="Tensor{T}.PendingRows"/>, SGD's decay owed by the rows of a sparse weight) is one
+/// factor the shards' sparse products read, never write: nothing is paid before the shards run.
 /// </para>
 /// <para>
 /// With one shard and one rank, a step is the unsharded step of the single-threaded loop, on the calling thread: the same
@@ -136,7 +135,6 @@ internal sealed class ShardedStep : IDisposable
         EnsureSlots(shards);
         (int first, int end) = Block(shards);
         ComputeWeights(batch, views, shards);
-        CatchUpSparseRows(batch);
         if (shards > 1)
         {
             float scale = batch.GradientScale.Data[0];
@@ -187,7 +185,6 @@ internal sealed class ShardedStep : IDisposable
         EnsureSlots(shards);
         (int first, int end) = Block(shards);
         ComputeWeights(batch, views, shards);
-        CatchUpSparseRows(batch);
         _evaluateJob.Start(views, first);
         RunParts(_evaluateJob, end - first);
         _exchange?.GatherLosses(shards, first, end);
@@ -309,29 +306,6 @@ internal sealed class ShardedStep : IDisposable
             }
 
             _slots[j].Weight = weight;
-        }
-    }
-
-    /// <summary>Pays the weight decay owed by the rows a sparse batch reads, on this thread, before any shard reads them.</summary>
-    private void CatchUpSparseRows(TrainingBatch batch)
-    {
-        if (batch.SparseFeatures is not { } sparse)
-        {
-            return;
-        }
-
-        for (int i = 0; i < _parameters.Count; i++)
-        {
-            Tensor<float> parameter = _parameters[i];
-            if (parameter.PendingRows is { } pending && parameter.Rank >= 1 && parameter.Shape[0] == sparse.ColumnCount)
-            {
-                // The same rows, in the same order, as SparseLinearNode.Forward would catch up.
-                pending.CatchUp(sparse.Columns);
-                if (sparse.Offsets is { } offsets)
-                {
-                    pending.CatchUp(offsets.Columns);
-                }
-            }
         }
     }
 

@@ -93,11 +93,11 @@ public sealed class SparseLinearTests
     }
 
     /// <summary>Trains the same weights by the row form and by the reference in double, over batches that touch different rows.</summary>
-    private static void AssertRowStepsFollowTheReference(Func<Tensor<float>[], Optimizer> create, Action<double[], double[]> reference, float tolerance)
+    private static void AssertRowStepsFollowTheReference(Func<Tensor<float>[], Optimizer> create, Action<double[], double[]> reference, float tolerance, int outputs = 3)
     {
         const int Columns = 40;
-        Tensor<float> weight = Parameter([Columns, 3], 5);
-        Tensor<float> bias = Parameter([3], 6);
+        Tensor<float> weight = outputs == 1 ? Parameter([Columns], 5) : Parameter([Columns, outputs], 5);
+        Tensor<float> bias = Parameter([outputs], 6);
         double[] expected = [.. weight.ToArray().Select(v => (double)v)];
         Optimizer optimizer = create([weight, bias]);
         for (int step = 0; step < 12; step++)
@@ -108,7 +108,7 @@ public sealed class SparseLinearTests
 
             // The reference's gradient: the dense gradient of the same loss at the reference's current weights (the row
             // form must have caught the rows it read up with whatever it owed them; the others must match after a catch-up).
-            double[] gradient = DenseGradient(dense, 4, Columns, 3, expected, [.. bias.ToArray().Select(v => (double)v)]);
+            double[] gradient = DenseGradient(dense, 4, Columns, outputs, expected, [.. bias.ToArray().Select(v => (double)v)]);
             reference(expected, gradient);
             optimizer.Step();
         }
@@ -152,6 +152,28 @@ public sealed class SparseLinearTests
         AssertRowStepsFollowTheReference(
             parameters => new SgdOptimizer([new ParameterGroup([parameters[0]], weightDecay: 0.3f), new ParameterGroup([parameters[1]], weightDecay: 0f)], learningRate: 0.01f),
             ReferenceOptimizers.Sgd(0.01, weightDecay: 0.3),
+            2e-4f);
+    }
+
+    [Fact]
+    public void SgdWithWeightDecayOnTheRowsOfALinearModelEqualsTheDenseStep()
+    {
+        // One value a row (a linear model's weight [d]), which the step updates without a call per row.
+        AssertRowStepsFollowTheReference(
+            parameters => new SgdOptimizer([new ParameterGroup([parameters[0]], weightDecay: 0.3f), new ParameterGroup([parameters[1]], weightDecay: 0f)], learningRate: 0.01f),
+            ReferenceOptimizers.Sgd(0.01, weightDecay: 0.3),
+            2e-4f,
+            outputs: 1);
+    }
+
+    [Fact]
+    public void SgdWhoseOwedDecayFallsBelowOneMillionthRescalesTheRowsAndStillEqualsTheDenseStep()
+    {
+        // 1 - lr wd = 0.25 a step: after 10 of the 12 steps the owed factor is below 1e-6, and the stored values are rescaled
+        // at once (the untouched rows' weights shrink towards 0 as the dense step shrinks them).
+        AssertRowStepsFollowTheReference(
+            parameters => new SgdOptimizer([new ParameterGroup([parameters[0]], weightDecay: 7.5f), new ParameterGroup([parameters[1]], weightDecay: 0f)], learningRate: 0.1f),
+            ReferenceOptimizers.Sgd(0.1, weightDecay: 7.5),
             2e-4f);
     }
 

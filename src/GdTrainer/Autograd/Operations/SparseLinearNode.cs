@@ -35,7 +35,8 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
             throw new ArgumentException($"SparseLinear: the bias of shape {Shapes.Format(bias.Shape)} must hold {k} values (or 1).", nameof(bias));
         }
 
-        weight.PendingRows?.CatchUp(input.Columns);
+        // SGD's lazily owed decay (LazyDecay): the weight's values are its stored values times this.
+        float scale = (float)(weight.PendingRows?.Scale ?? 1.0);
         int n = input.RowCount;
         float[] data = TensorMemory<float>.Allocate(n * k);
         Span<float> output = data.AsSpan(0, n * k);
@@ -45,7 +46,6 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
         if (input.Offsets is { } offsets)
         {
             // Centred columns subtract m . W from every row, the same for all: folded into the bias for this product.
-            weight.PendingRows?.CatchUp(offsets.Columns);
             adjustedBias = RentScratch(k);
             Span<float> adjusted = adjustedBias.AsSpan(0, k);
             if (b.IsEmpty)
@@ -63,7 +63,7 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
 
             for (int c = 0; c < offsets.Columns.Length; c++)
             {
-                AddScaled(w.Slice(offsets.Columns[c] * k, k), -offsets.Values[c], adjusted);
+                AddScaled(w.Slice(offsets.Columns[c] * k, k), -offsets.Values[c] * scale, adjusted);
             }
 
             b = adjusted;
@@ -82,7 +82,7 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
                     sum += values[p] * w[indices[p]];
                 }
 
-                output[i] = (b.IsEmpty ? 0f : b[0]) + sum;
+                output[i] = (b.IsEmpty ? 0f : b[0]) + (sum * scale);
                 continue;
             }
 
@@ -98,7 +98,7 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
 
             for (int p = starts[i]; p < starts[i + 1]; p++)
             {
-                AddScaled(w.Slice(indices[p] * k, k), values[p], row);
+                AddScaled(w.Slice(indices[p] * k, k), values[p] * scale, row);
             }
         }
 
