@@ -108,30 +108,32 @@ internal static class LearningRateEstimate
         return lambda;
     }
     /// <summary>
-    /// lambda_max of <c>M = A^T W A / sum(W)</c>, <c>A = [X, 1]</c>, by power iteration from the all-ones vector, for rows that
-    /// are read through callbacks (sparse rows: <paramref name="dot"/> and <paramref name="addScaled"/> cost a row's non-zeros).
+    /// lambda_max of <c>M = A^T W A / sum(W)</c>, <c>A = [X, 1]</c>, by power iteration from a constant vector, for sparse rows
+    /// (compressed: row r's entries are <c>[rowStarts[r], rowStarts[r + 1])</c> of <paramref name="columns"/> and
+    /// <paramref name="values"/>), so that an iteration costs the non-zeros plus <paramref name="columnCount"/>.
     /// </summary>
-    /// <param name="featureCount">The columns of X.</param>
-    /// <param name="rows">The sample's rows.</param>
-    /// <param name="weightOf">Row r's example weight.</param>
-    /// <param name="dot">Row r's dot product with a vector of <paramref name="featureCount"/> values.</param>
-    /// <param name="addScaled">Adds row r times a scale into a vector of <paramref name="featureCount"/> values.</param>
+    /// <param name="columnCount">The columns of X (those the rows use and the offset columns; the others add nothing to M).</param>
+    /// <param name="start">The value of every coordinate of the first vector.</param>
+    /// <param name="rowStarts">Where each row's entries start, and where the last ends.</param>
+    /// <param name="columns">Each entry's column.</param>
+    /// <param name="values">Each entry's value.</param>
+    /// <param name="weights">Each row's example weight.</param>
     /// <param name="offsetColumns">Columns from which every row subtracts a value (centred sparse columns), or null.</param>
     /// <param name="offsetValues">The value each of <paramref name="offsetColumns"/> subtracts.</param>
     internal static double LargestEigenvalue(
-        int featureCount, int rows, Func<int, float> weightOf, Func<int, double[], double> dot, Action<int, double, double[]> addScaled,
-        int[]? offsetColumns = null, float[]? offsetValues = null)
+        int columnCount, double start, int[] rowStarts, int[] columns, float[] values, float[] weights, int[]? offsetColumns, float[]? offsetValues)
     {
+        int rows = weights.Length;
         double totalWeight = 0;
         for (int r = 0; r < rows; r++)
         {
-            totalWeight += weightOf(r);
+            totalWeight += weights[r];
         }
 
-        var v = new double[featureCount];
-        var next = new double[featureCount];
-        double vBias = 1 / Math.Sqrt(featureCount + 1.0);
-        Array.Fill(v, vBias);
+        var v = new double[columnCount];
+        var next = new double[columnCount];
+        double vBias = start;
+        Array.Fill(v, start);
         double lambda = 0;
         for (int iteration = 0; iteration < PowerIterations; iteration++)
         {
@@ -145,8 +147,18 @@ internal static class LearningRateEstimate
 
             for (int r = 0; r < rows; r++)
             {
-                double u = weightOf(r) * (dot(r, v) - shift + vBias) / totalWeight;
-                addScaled(r, u, next);
+                double dot = 0;
+                for (int p = rowStarts[r]; p < rowStarts[r + 1]; p++)
+                {
+                    dot += (double)values[p] * v[columns[p]];
+                }
+
+                double u = weights[r] * (dot - shift + vBias) / totalWeight;
+                for (int p = rowStarts[r]; p < rowStarts[r + 1]; p++)
+                {
+                    next[columns[p]] += u * values[p];
+                }
+
                 nextBias += u;
             }
 

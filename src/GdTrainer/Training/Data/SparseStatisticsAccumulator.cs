@@ -18,6 +18,7 @@ internal sealed class SparseStatisticsAccumulator(int columns)
     private double _labelSquareSum;
     private LabelSummary _labels;
     private int _rows;
+    private bool _built;
 
     /// <summary>Adds a row given by its non-zeros (each column once), with its label and example weight.</summary>
     internal void Add(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, float label, float weight)
@@ -41,26 +42,36 @@ internal sealed class SparseStatisticsAccumulator(int columns)
         _labels = _labels.Add(label);
     }
 
-    /// <summary>The statistics of the rows added so far (at least one).</summary>
+    /// <summary>
+    /// The statistics of the rows added (at least one). Built in the accumulator's own arrays (the sums become the means, the
+    /// sums of squares the variances), so that the statistics of millions of columns do not need a second copy; the
+    /// accumulator is spent afterwards.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The statistics were built already.</exception>
     internal FeatureStatistics Build()
     {
+        if (_built)
+        {
+            throw new InvalidOperationException("The sparse statistics were built already; the accumulator's arrays are the statistics now.");
+        }
+
+        _built = true;
         int columns = _sums.Length;
-        var means = new double[columns];
-        var variances = new double[columns];
-        var minimum = new float[columns];
-        var maximum = new float[columns];
+        double[] means = _sums;
+        double[] variances = _squares;
         var presence = new double[columns];
         for (int j = 0; j < columns; j++)
         {
-            presence[j] = (double)_present[j] / _rows;
+            int present = _present[j];
+            presence[j] = (double)present / _rows;
             means[j] = _sums[j] / _totalWeight;
             variances[j] = Math.Max((_squares[j] / _totalWeight) - (means[j] * means[j]), 0);
-            bool hasZero = _present[j] < _rows;
-            minimum[j] = _present[j] == 0 ? 0f : hasZero ? MathF.Min(_minimum[j], 0f) : _minimum[j];
-            maximum[j] = _present[j] == 0 ? 0f : hasZero ? MathF.Max(_maximum[j], 0f) : _maximum[j];
+            bool hasZero = present < _rows;
+            _minimum[j] = present == 0 ? 0f : hasZero ? MathF.Min(_minimum[j], 0f) : _minimum[j];
+            _maximum[j] = present == 0 ? 0f : hasZero ? MathF.Max(_maximum[j], 0f) : _maximum[j];
         }
 
-        return new FeatureStatistics(means, variances, minimum, maximum, _totalWeight, _labelSum / _totalWeight, _labelSquareSum / _totalWeight, _labels, presence);
+        return new FeatureStatistics(means, variances, _minimum, _maximum, _totalWeight, _labelSum / _totalWeight, _labelSquareSum / _totalWeight, _labels, presence);
     }
 
     private static float[] CreateFilled(int length, float value)
