@@ -73,7 +73,7 @@ public sealed class CommandLineOptions
     }
 
     /// <summary>The options that take no value (<c>classify --no-lightgbm --linear-only</c>, <c>predict-class --labelled</c>).</summary>
-    public static readonly IReadOnlySet<string> Flags = new HashSet<string>(["--no-lightgbm", "--linear-only", "--labelled", "--trace"], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> Flags = new HashSet<string>(["--no-lightgbm", "--linear-only", "--labelled", "--trace", "--no-warmup"], StringComparer.Ordinal);
 
     /// <summary>Whether the flag <paramref name="name"/> (one of <see cref="Flags"/>) was given.</summary>
     public bool GetFlag(string name) => GetString(name, null) is not null;
