@@ -115,7 +115,9 @@ internal sealed class TrainerCore
             seed = shared[0];
         }
 
-        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, source.RowCount, source is SparseTrainingSource, LabelFingerprint(labelColumn), logger, channel);
+        // The classes when the loss is the classification task's own log-loss (the sparse stopping rule's floor), else null.
+        int? classes = _options.Loss is null && _task.DefaultLoss is BinaryCrossEntropyWithLogitsLoss or CrossEntropyLoss ? Math.Max(outputs, 2) : null;
+        TrainerSettings settings = ResolveSettings(seed, validationInput is not null, source.RowCount, source is SparseTrainingSource, classes, LabelFingerprint(labelColumn), logger, channel);
         int trainingRows = Math.Max(source.RowCount - settings.ValidationRowsOf(source.RowCount), 1);
         int batchSize = Math.Min(settings.BatchSize, trainingRows);
         ReportPlacement(budget.Describe(source, "training", batchSize), logger, channel);
@@ -159,7 +161,7 @@ internal sealed class TrainerCore
     /// The options with every model-dependent default resolved (see <see cref="GradientDescentTrainerOptions"/>'s table), as the
     /// training loop's settings; logged once per <c>Fit</c> at debug level.
     /// </summary>
-    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, int rowCount, bool sparse, ulong labelFingerprint, ILogger? logger, IChannel? channel)
+    private TrainerSettings ResolveSettings(int seed, bool hasValidationData, int rowCount, bool sparse, int? classes, ulong labelFingerprint, ILogger? logger, IChannel? channel)
     {
         bool linear = IsLinear;
         var settings = new TrainerSettings
@@ -192,7 +194,7 @@ internal sealed class TrainerCore
             // Sparse, wide rows (text) are nearly separable: the training loss keeps falling long after the held-out loss has
             // turned, so watch held-out rows instead (see SparseEarlyStopping).
             settings.ValidationFraction = SparseEarlyStopping.ValidationFraction;
-            settings.EarlyStopping = new EarlyStopping { Patience = SparseEarlyStopping.Patience, MinRelativeDelta = SparseEarlyStopping.MinRelativeDelta };
+            settings.EarlyStopping = SparseEarlyStopping.Create(classes);
         }
 
         if (_options.L2Regularization is null && linear)

@@ -135,6 +135,50 @@ public sealed class SparseTrainingTests
     }
 
     [Fact]
+    public void OnSeparableSparseRowsAClassifierStopsOnceTheHeldOutLossImprovesByLessThanOnePercentOfLnTwo()
+    {
+        // Labels that are the sign of the rows' linear function: separable, so the held-out log-loss keeps falling towards 0 by a
+        // few per cent an epoch, and a relative floor alone would not stop it.
+        var mlContext = new MLContext(seed: 1);
+        List<SparseRow> rows = Generate(3_000, seed: 4).Rows;
+        float[] sorted = [.. rows.Select(r => r.Label).Order()];
+        float median = sorted[sorted.Length / 2];
+        foreach (SparseRow row in rows)
+        {
+            row.IsPositive = row.Label > median;
+        }
+
+        var model = mlContext.BinaryClassification.Trainers.GradientDescent().Fit(View(mlContext, rows, "IsPositive")).Model;
+        float[] losses = [.. model.History.Epochs.Select(e => e.ValidationLoss)];
+        Assert.Equal(TrainingStopReason.EarlyStopped, model.StopReason);
+
+        // The rule replayed on the recorded held-out losses: an improvement counts when it exceeds both 1% of the best loss and
+        // 0.01 ln 2; three epochs in a row without one stop training.
+        static int StopEpoch(float[] losses, double floor)
+        {
+            double best = double.PositiveInfinity;
+            int without = 0;
+            for (int e = 0; e < losses.Length; e++)
+            {
+                if (best - losses[e] > Math.Max(0.01 * best, floor) || double.IsPositiveInfinity(best))
+                {
+                    best = losses[e];
+                    without = 0;
+                }
+                else if (++without == 3)
+                {
+                    return e + 1;
+                }
+            }
+
+            return -1;
+        }
+
+        Assert.Equal(losses.Length, StopEpoch(losses, 0.01 * Math.Log(2)));
+        Assert.Equal(-1, StopEpoch(losses, 0)); // The relative floor alone had not stopped it yet: the absolute one decided.
+    }
+
+    [Fact]
     public void MulticlassOnSparseRowsMatchesLbfgsMaximumEntropy()
     {
         var mlContext = new MLContext(seed: 1);
