@@ -45,9 +45,6 @@ internal static class LinearSquaredError
     {
         ReadOnlySpan<float> y = batch.Labels.Data;
         ReadOnlySpan<float> w = batch.Weights is null ? default : batch.Weights.Data;
-        ReadOnlySpan<int> starts = x.RowStarts;
-        ReadOnlySpan<int> indices = x.Indices;
-        ReadOnlySpan<float> values = x.Values;
         if (x.Offsets is { } offsets)
         {
             for (int c = 0; c < offsets.Columns.Length; c++)
@@ -60,7 +57,8 @@ internal static class LinearSquaredError
         for (int i = 0; i < y.Length; i++)
         {
             double residual = bias - y[i];
-            for (int p = starts[i]; p < starts[i + 1]; p++)
+            x.Row(i, out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values);
+            for (int p = 0; p < indices.Length; p++)
             {
                 residual += (double)values[p] * (weights[indices[p]] * scale);
             }

@@ -4,8 +4,8 @@ using GdTrainer.Autograd;
 using GdTrainer.Training;
 
 /// <summary>
-/// The sparse source as read into pages (rows spread over many pages, one row larger than a page) and as rewritten by its
-/// shuffle: every row, label and weight where an index shuffle with the same draws puts it, batches that read the same rows,
+/// The sparse source as read into pages (rows spread over many pages, one row larger than a page) and as reordered by its
+/// shuffle (short rows rewritten, long ones left in place): every row, label and weight where an index shuffle with the same draws puts it, batches that read the same rows,
 /// the statistics against sums in double, and the curvature behind the derived learning rate against the largest eigenvalue
 /// of the explicit matrix.
 /// </summary>
@@ -14,7 +14,7 @@ public sealed class SparseTrainingSourceTests
     private const int Columns = 12_000;
 
     /// <summary>Rows of 0 to 60 non-zeros (every 97th about 5,600, wider than the first pages), labels and weights, as dense arrays.</summary>
-    private static (float[][] Rows, float[] Labels, float[] Weights) Generate(int count, int seed)
+    private static (float[][] Rows, float[] Labels, float[] Weights) Generate(int count, int seed, bool longRows = false)
     {
         var random = new Random(seed);
         var rows = new float[count][];
@@ -23,7 +23,7 @@ public sealed class SparseTrainingSourceTests
         for (int i = 0; i < count; i++)
         {
             rows[i] = new float[Columns];
-            int nonZeros = i % 97 == 5 ? 7_000 : random.Next(61);
+            int nonZeros = i % 97 == 5 ? 7_000 : longRows ? random.Next(300, 420) : random.Next(61);
             for (int k = 0; k < nonZeros; k++)
             {
                 rows[i][random.Next(Columns)] = (float)((random.NextDouble() * 4) - 2);
@@ -82,10 +82,12 @@ public sealed class SparseTrainingSourceTests
         }
     }
 
-    [Fact]
-    public void RowsReadIntoPagesComeBackUnchangedAndInTheOrderAnIndexShuffleGives()
+    [Theory]
+    [InlineData(false)] // Short rows: rewritten in their shuffled order.
+    [InlineData(true)] // Long rows (more than 256 non-zeros on average): left where they were read, their list reordered.
+    public void RowsReadIntoPagesComeBackUnchangedAndInTheOrderAnIndexShuffleGives(bool longRows)
     {
-        (float[][] rows, float[] labels, float[] weights) = Generate(700, seed: 1);
+        (float[][] rows, float[] labels, float[] weights) = Generate(700, seed: 1, longRows);
         long expectedNonZeros = rows.Sum(row => (long)row.Count(v => v != 0f));
         Assert.True(expectedNonZeros > 50_000, "the rows must fill several pages");
 
@@ -111,9 +113,10 @@ public sealed class SparseTrainingSourceTests
             for (int i = 0; i < sparse.RowCount; i++, row++)
             {
                 var densified = new float[Columns];
-                for (int p = sparse.RowStarts[i]; p < sparse.RowStarts[i + 1]; p++)
+                sparse.Row(i, out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values);
+                for (int p = 0; p < indices.Length; p++)
                 {
-                    densified[sparse.Indices[p]] = sparse.Values[p];
+                    densified[indices[p]] = values[p];
                 }
 
                 Assert.Equal(rows[order[row]], densified);

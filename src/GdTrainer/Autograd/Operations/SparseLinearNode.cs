@@ -69,15 +69,13 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
             b = adjusted;
         }
 
-        ReadOnlySpan<int> starts = input.RowStarts;
-        ReadOnlySpan<int> indices = input.Indices;
-        ReadOnlySpan<float> values = input.Values;
         for (int i = 0; i < n; i++)
         {
+            input.Row(i, out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values);
             if (k == 1)
             {
                 float sum = 0f;
-                for (int p = starts[i]; p < starts[i + 1]; p++)
+                for (int p = 0; p < indices.Length; p++)
                 {
                     sum += values[p] * w[indices[p]];
                 }
@@ -96,7 +94,7 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
                 row.Fill(b.IsEmpty ? 0f : b[0]);
             }
 
-            for (int p = starts[i]; p < starts[i + 1]; p++)
+            for (int p = 0; p < indices.Length; p++)
             {
                 AddScaled(w.Slice(indices[p] * k, k), values[p] * scale, row);
             }
@@ -120,16 +118,16 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
         int k = weight.Rank == 1 ? 1 : weight.Shape[1];
         if (weight.RequiresGrad)
         {
-            Span<float> gradient = weight.SparseGradientTarget(input.Columns, k);
-            ReadOnlySpan<int> starts = input.RowStarts;
-            ReadOnlySpan<int> indices = input.Indices;
-            ReadOnlySpan<float> values = input.Values;
+            // Each row's columns are recorded as touched (in row order, as a single pass over the batch would) before it is added.
+            Span<float> gradient = weight.SparseGradientTarget(ReadOnlySpan<int>.Empty, k);
             for (int i = 0; i < n; i++)
             {
+                    input.Row(i, out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values);
+                gradient = weight.SparseGradientTarget(indices, k);
                 if (k == 1)
                 {
                     float g = outputGradient[i];
-                    for (int p = starts[i]; p < starts[i + 1]; p++)
+                    for (int p = 0; p < indices.Length; p++)
                     {
                         gradient[indices[p]] += values[p] * g;
                     }
@@ -138,7 +136,7 @@ internal sealed class SparseLinearNode(SparseRows input, Tensor<float> weight, T
                 }
 
                 ReadOnlySpan<float> rowGradient = outputGradient.Slice(i * k, k);
-                for (int p = starts[i]; p < starts[i + 1]; p++)
+                for (int p = 0; p < indices.Length; p++)
                 {
                     Span<float> target = gradient.Slice(indices[p] * k, k);
                     AddScaled(rowGradient, values[p], target);

@@ -4,12 +4,13 @@ using System.Globalization;
 using GdTrainer.Autograd;
 
 /// <summary>
-/// Rows held in memory as compressed sparse rows (CSR): per row, the columns and values of its non-zeros, so memory follows
-/// the non-zeros (8 bytes each, plus 4 per row), never rows times features. Shuffling rewrites the rows in their new order
-/// once (into new arrays; the old ones go), so that every batch is a contiguous range of the store, as in the dense source:
-/// an epoch then reads memory sequentially and copies nothing. (Gathering each batch through an index instead copied every
-/// non-zero of every batch every epoch, which on spamassassin cost as much as the training arithmetic.) Standardisation
-/// scales each column (it cannot centre: subtracting a mean would fill the zeros in).
+/// Rows held in memory as their non-zeros: per row, its columns and values, in the pages they were read into, so memory
+/// follows the non-zeros (8 bytes each, plus 12 per row), never rows times features. The rows are kept in a list (per row
+/// its page and range) that shuffling reorders, so that a batch is a range of that list, which the products read row by
+/// row: long rows never move (rewriting the 60,000 generated reviews into one array in their shuffled order cost 0.5 s and
+/// a second copy of the non-zeros, most of it first-touch page faults), short ones are rewritten once in their shuffled
+/// order, where an epoch reads them sequentially (see <c>Store</c>). Standardisation scales each column (it cannot centre:
+/// subtracting a mean would fill the zeros in).
 /// </summary>
 internal sealed class SparseTrainingSource : TrainingSource
 {
@@ -225,8 +226,8 @@ internal sealed class SparseTrainingSource : TrainingSource
     /// Collects sparse rows: each row's non-zeros in increasing column order (a dense row is added by its non-zeros), into pages
     /// that are filled and kept, never grown: reading costs no copies and at most one partly filled page of spare room, where
     /// arrays grown by half were copied a dozen times and ended up to half empty (60,000 generated reviews, 21.8 million
-    /// non-zeros: the growth copies took 1.4 s of a 8.1 s fit). The first <see cref="Shuffle"/> (or batch plan) writes the
-    /// pages into one array of exactly the non-zeros. At most <see cref="MaxNonZeros"/> non-zeros fit.
+    /// non-zeros: the growth copies took 1.4 s of a 8.1 s fit). The pages are the store: nothing copies them again. At most
+    /// <see cref="MaxNonZeros"/> non-zeros fit.
     /// </summary>
     internal sealed class Builder
     {
@@ -258,7 +259,7 @@ internal sealed class SparseTrainingSource : TrainingSource
             _page = new Page(0, FirstPageCapacity);
         }
 
-        /// <summary>The most non-zeros one store holds (one .NET array each of columns and values).</summary>
+        /// <summary>The most non-zeros one store holds: 2^31 - 1 (16 GiB of columns and values), refused before that memory is spent.</summary>
         internal static long MaxNonZeros => Array.MaxLength;
 
         internal int FeatureCount => _featureCount;
@@ -415,29 +416,59 @@ internal sealed class SparseTrainingSource : TrainingSource
     }
 
     /// <summary>
-    /// The arrays of one sparse data set, shared by its sources: the pages as read until the rows are first shuffled or cut
-    /// into batches, then one array each of columns and values of exactly the non-zeros, row after row.
+    /// The arrays of one sparse data set, shared by its sources: the pages as read, and the list of rows in their current
+    /// order (per row its page, start and end, its label and its weight), which a shuffle reorders. Short rows are rewritten
+    /// in their shuffled order instead (see <see cref="Permute"/>).
     /// </summary>
-    private sealed class Store(Page[] pages, float[] labels, float[]? weights, int featureCount, int rowCount, long nonZeroCount, FeatureStatistics statistics, string description)
+    private sealed class Store
     {
-        private Page[]? _pages = pages;
-        private int[]? _rowStarts;
-        private int[]? _indices;
-        private float[]? _values;
+        // Rows of at least this many non-zeros on average stay where they were read when shuffled; shorter ones are rewritten in
+        // the shuffled order. Measured in alternating runs: left in place, rows of 364 non-zeros (generated reviews) trained as
+        // fast as rewritten ones and the fit saved the rewrite (3.3 s against 5.1-5.3 s, 160 MB less at its peak); rows of 133
+        // (hashed 1-2-grams) made the epochs 15-40% slower, each row starting with a wait for memory that prefetching did not hide.
+        private const int InPlaceNonZerosPerRow = 256;
 
-        internal float[] Labels { get; private set; } = labels;
+        private int[][] _indexArrays;
+        private float[][] _valueArrays;
+        private int[] _used; // The entries of each array that hold rows.
+        private int[]? _pageOf;
+        private int[] _starts;
+        private int[]? _ends; // Null once rewritten: row r then ends where row r + 1 starts.
 
-        internal float[]? Weights { get; private set; } = weights;
+        internal Store(Page[] pages, float[] labels, float[]? weights, int featureCount, int rowCount, long nonZeroCount, FeatureStatistics statistics, string description)
+        {
+            _indexArrays = [.. pages.Select(page => page.Indices)];
+            _valueArrays = [.. pages.Select(page => page.Values)];
+            _used = [.. pages.Select(page => page.NonZeroCount)];
+            _pageOf = new int[rowCount];
+            _starts = new int[rowCount];
+            _ends = new int[rowCount];
+            for (int p = 0; p < pages.Length; p++)
+            {
+                for (int r = 0; r < pages[p].RowCount; r++)
+                {
+                    int row = pages[p].FirstRow + r;
+                    _pageOf[row] = p;
+                    (_starts[row], _ends[row]) = pages[p].Range(r);
+                }
+            }
 
-        internal int FeatureCount { get; } = featureCount;
+            (Labels, Weights, FeatureCount, RowCount, NonZeroCount, Statistics, Description) = (labels, weights, featureCount, rowCount, nonZeroCount, statistics, description);
+        }
 
-        internal int RowCount { get; } = rowCount;
+        internal float[] Labels { get; private set; }
 
-        internal long NonZeroCount { get; } = nonZeroCount;
+        internal float[]? Weights { get; private set; }
 
-        internal FeatureStatistics Statistics { get; } = statistics;
+        internal int FeatureCount { get; }
 
-        internal string Description { get; } = description;
+        internal int RowCount { get; }
+
+        internal long NonZeroCount { get; }
+
+        internal FeatureStatistics Statistics { get; }
+
+        internal string Description { get; }
 
         /// <summary>The centred columns' offsets (in scaled units) that every row subtracts, or null.</summary>
         internal SparseOffsets? Offsets { get; set; }
@@ -445,108 +476,74 @@ internal sealed class SparseTrainingSource : TrainingSource
         /// <summary>Row <paramref name="row"/>'s columns and values (writable: standardisation scales them in place).</summary>
         internal void Row(int row, out ReadOnlySpan<int> indices, out Span<float> values)
         {
-            if (_pages is null)
-            {
-                int start = _rowStarts![row];
-                int end = _rowStarts[row + 1];
-                indices = _indices.AsSpan(start, end - start);
-                values = _values.AsSpan(start, end - start);
-                return;
-            }
-
-            Page page = PageOf(row);
-            (int from, int to) = page.Range(row - page.FirstRow);
-            indices = page.Indices.AsSpan(from, to - from);
-            values = page.Values.AsSpan(from, to - from);
+            int start = _starts[row];
+            int end = _ends?[row] ?? _starts[row + 1];
+            int array = _pageOf?[row] ?? 0;
+            indices = _indexArrays[array].AsSpan(start, end - start);
+            values = _valueArrays[array].AsSpan(start, end - start);
         }
 
         /// <summary>The rows <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1, sharing the store's arrays.</summary>
-        internal SparseRows Rows(int start, int count)
-        {
-            if (_pages is not null)
-            {
-                Permute(null);
-            }
-
-            return new SparseRows(FeatureCount, count, _rowStarts!, start, _indices!, _values!, Offsets);
-        }
+        internal SparseRows Rows(int start, int count) =>
+            new(FeatureCount, count, _indexArrays, _valueArrays, _pageOf, _starts, _ends, start, Offsets);
 
         /// <summary>Multiplies every stored value by its column's scale.</summary>
         internal void Scale(float[] scales)
         {
-            if (_pages is null)
+            for (int a = 0; a < _indexArrays.Length; a++)
             {
-                ScaleValues(_indices.AsSpan(0, (int)NonZeroCount), _values.AsSpan(0, (int)NonZeroCount), scales);
-                return;
-            }
-
-            foreach (Page page in _pages)
-            {
-                ScaleValues(page.Indices.AsSpan(0, page.NonZeroCount), page.Values.AsSpan(0, page.NonZeroCount), scales);
-            }
-        }
-
-        private static void ScaleValues(ReadOnlySpan<int> indices, Span<float> values, float[] scales)
-        {
-            for (int p = 0; p < values.Length; p++)
-            {
-                values[p] *= scales[indices[p]];
+                Span<float> values = _valueArrays[a].AsSpan(0, _used[a]);
+                ReadOnlySpan<int> indices = _indexArrays[a].AsSpan(0, _used[a]);
+                for (int p = 0; p < values.Length; p++)
+                {
+                    values[p] *= scales[indices[p]];
+                }
             }
         }
 
         /// <summary>
-        /// Rewrites the rows so that row i holds the row that was at <paramref name="order"/>[i] (the identity when null), into one
-        /// array each of exactly the non-zeros (the pages, or the previous arrays, go).
+        /// Reorders the rows so that row i is the row that was at <paramref name="order"/>[i]: long rows by reordering the list
+        /// (the non-zeros stay where they are), short ones by rewriting them in that order into one array each of exactly the
+        /// non-zeros (the pages go).
         /// </summary>
-        internal void Permute(int[]? order)
+        internal void Permute(int[] order)
         {
+            Labels = Gather(Labels, order);
+            Weights = Weights is null ? null : Gather(Weights, order);
+            if (NonZeroCount >= (long)InPlaceNonZerosPerRow * RowCount)
+            {
+                _pageOf = Gather(_pageOf!, order);
+                _starts = Gather(_starts, order);
+                _ends = Gather(_ends!, order);
+                return;
+            }
+
             int nonZeros = (int)NonZeroCount;
-            var rowStarts = new int[RowCount + 1];
+            var starts = new int[RowCount + 1];
             int[] indices = GC.AllocateUninitializedArray<int>(nonZeros);
             float[] values = GC.AllocateUninitializedArray<float>(nonZeros);
-            float[] labels = order is null ? Labels : new float[RowCount];
-            float[]? weights = order is null || Weights is null ? Weights : new float[RowCount];
             int at = 0;
             for (int i = 0; i < RowCount; i++)
             {
-                int row = order?[i] ?? i;
-                Row(row, out ReadOnlySpan<int> rowIndices, out Span<float> rowValues);
+                Row(order[i], out ReadOnlySpan<int> rowIndices, out Span<float> rowValues);
                 rowIndices.CopyTo(indices.AsSpan(at));
                 rowValues.CopyTo(values.AsSpan(at));
                 at += rowIndices.Length;
-                rowStarts[i + 1] = at;
-                if (order is not null)
-                {
-                    labels[i] = Labels[row];
-                    if (weights is not null)
-                    {
-                        weights[i] = Weights![row];
-                    }
-                }
+                starts[i + 1] = at;
             }
 
-            (_rowStarts, _indices, _values, Labels, Weights) = (rowStarts, indices, values, labels, weights);
-            _pages = null;
+            (_indexArrays, _valueArrays, _used, _pageOf, _starts, _ends) = ([indices], [values], [nonZeros], null, starts, null);
         }
 
-        private Page PageOf(int row)
+        private static T[] Gather<T>(T[] values, int[] order)
         {
-            Page[] pages = _pages!;
-            int low = 0, high = pages.Length - 1;
-            while (low < high)
+            var gathered = new T[order.Length];
+            for (int i = 0; i < order.Length; i++)
             {
-                int middle = (low + high + 1) >> 1;
-                if (pages[middle].FirstRow <= row)
-                {
-                    low = middle;
-                }
-                else
-                {
-                    high = middle - 1;
-                }
+                gathered[i] = values[order[i]];
             }
 
-            return pages[low];
+            return gathered;
         }
     }
 }
